@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0
+# tracer: eBPF-assisted kernel behaviour tracer.
+#
+#   make               build ./tracer
+#   make STATIC=1      statically linked ./tracer (for the kernel-matrix guests)
+#   make test          run the test suite (needs root)
+#   make vmlinux       regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
+#   make install       install into $(DESTDIR)$(PREFIX)/sbin
+#   V=1                show full commands
+
+VERSION := 0.1.0
+OUTPUT := .output
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+PREFIX ?= /usr/local
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -g -O2
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DTRACER_VERSION='"$(VERSION)"' \
+	  -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -std=gnu11 $(WARN) \
+	      -Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
+
+LIBS := -lbpf -lelf -lz -ljson-c -lcap
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+LIBS += -lzstd
+endif
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all clean test vmlinux install tidy format-check
+
+all: tracer
+
+$(OUTPUT):
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(OUTPUT)/$*.bpf.d -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# Every user object may include any skeleton; they are cheap to generate.
+$(OUTPUT)/%.o: user/%.c $(SKELS) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+tracer: $(USER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+# Test helper programs (traffic generators traced by the tests).
+TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(wildcard tests/progs/*.c))
+$(OUTPUT)/tests/%: tests/progs/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+test-progs: $(TEST_PROGS)
+
+test: tracer test-progs
+	$(Q)python3 tests/run.py
+
+vmlinux:
+	$(call msg,GEN,$(VMLINUX))
+	$(Q)mkdir -p $(dir $(VMLINUX))
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+install: tracer
+	$(Q)install -D -m 0755 tracer $(DESTDIR)$(PREFIX)/sbin/tracer
+
+tidy:
+	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' $(USER_SRCS) -- $(CFLAGS)
+
+format-check:
+	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf $(OUTPUT) tracer
+
+-include $(wildcard $(OUTPUT)/*.d)

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What this kernel allows, and which backend `auto` picks. */
+#ifndef TRACER_PROBE_H
+#define TRACER_PROBE_H
+
+#include <stdbool.h>
+
+#include "tracer.h"
+
+struct feature {
+	bool ok;
+	char why[160]; /* reason when !ok ("program load refused with EPERM") */
+};
+
+struct kernel_features {
+	char release[65]; /* uname -r */
+	struct feature btf; /* /sys/kernel/btf/vmlinux loads */
+	struct feature fentry; /* fentry+fexit program really loads and attaches */
+	struct feature kprobe; /* kprobe+kretprobe really attach */
+	struct feature tp_btf; /* tp_btf program loads and attaches */
+	struct feature tracepoint; /* classic tracepoints (tracefs) */
+	struct feature uprobe; /* uprobe PMU, attach to own code */
+	struct feature ringbuf; /* BPF_MAP_TYPE_RINGBUF */
+	struct feature sock_send_length; /* sock:sock_send_length (6.3+) */
+	struct feature sk_data_ready; /* sock:sk_data_ready (6.3+) */
+};
+
+/* Fill @kf; each probe really loads a tiny program where that is the test. */
+void probe_kernel(struct kernel_features *kf);
+
+/*
+ * Pick the backend for @requested (BACKEND_AUTO tries fentry, kprobe,
+ * tracepoint in that order). On success returns 0, sets *chosen and writes
+ * a human reason to @why ("fentry: program load refused with EPERM; kprobe:
+ * ..."). If the requested backend (or every backend) is unavailable, returns
+ * EXIT_NOSUPPORT with the reason in @why.
+ */
+int backend_select(const struct kernel_features *kf, enum backend requested,
+		   enum backend *chosen, char *why, size_t why_len);
+
+/*
+ * Check that the process may load and attach BPF tracing programs:
+ * (CAP_BPF or CAP_SYS_ADMIN) and (CAP_PERFMON or CAP_SYS_ADMIN). Returns 0, or
+ * EXIT_NOSUPPORT after reporting a one-line error naming the missing capability.
+ */
+int require_bpf_caps(void);
+
+/* `tracer probe`: print the features, the refusals and the auto choice. */
+int cmd_probe(int argc, char **argv);
+
+#endif

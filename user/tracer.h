@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Global options, exit codes and the backend enum shared by every command. */
+#ifndef TRACER_TRACER_H
+#define TRACER_TRACER_H
+
+#include <stdbool.h>
+
+/* Exit codes, documented in README.md and `tracer --help`. */
+enum tracer_exit {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1, /* something failed while running */
+	EXIT_USAGE = 2, /* bad command line */
+	EXIT_NOSUPPORT = 3, /* missing privilege or kernel feature */
+};
+
+enum backend {
+	BACKEND_AUTO,
+	BACKEND_FENTRY,
+	BACKEND_KPROBE,
+	BACKEND_TRACEPOINT,
+};
+
+struct global_opts {
+	bool json;
+	int verbose;
+	enum backend backend;
+};
+
+extern struct global_opts env;
+
+const char *backend_name(enum backend b);
+int backend_parse(const char *s, enum backend *out);
+
+#endif
