@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Events shared by bpf/tfo.bpf.c and the loader (user/tfo*.c). */
+#ifndef TRACER_TFO_EVENT_H
+#define TRACER_TFO_EVENT_H
+
+#define TFO_COMM_LEN 16
+#define TFO_MAX_STATES 8
+#define TFO_MAX_ARGS 5
+#define TFO_MAX_DEPTH 12
+#define TFO_TCP_OPTS_LEN 40
+/* fentry/fexit programs are bound to one function each: this many slots. */
+#define TFO_FENTRY_SLOTS 24
+
+#define TFO_MSG_FASTOPEN 0x20000000
+
+enum tfo_syscall {
+	TFO_SYS_NONE,
+	TFO_SYS_SENDTO,
+	TFO_SYS_SENDMSG,
+	TFO_SYS_SENDMMSG,
+	TFO_SYS_CONNECT,
+	TFO_SYS_WRITE,
+	TFO_SYS_MAX,
+};
+
+enum tfo_libc_func {
+	TFO_LIBC_NONE, /* no libc wrapper seen before the syscall */
+	TFO_LIBC_SEND,
+	TFO_LIBC_SENDTO,
+	TFO_LIBC_SENDMSG,
+	TFO_LIBC_SENDMMSG,
+};
+
+/* What the libc wrapper was handed, stashed per thread until sys_enter. */
+struct tfo_libc_call {
+	__u32 func; /* enum tfo_libc_func */
+	__u32 flags;
+	__s32 addrlen;
+	__u16 family;
+	__u16 pad;
+};
+
+/* One traced kernel function call on the send path (fentry/kprobe only). */
+struct tfo_frame {
+	__u64 ip;
+	__u64 args[TFO_MAX_ARGS];
+};
+
+/* The deepest function that returned the error the syscall returned. */
+struct tfo_origin {
+	__u64 ip;
+	__u64 args[TFO_MAX_ARGS];
+	__s32 ret;
+	__u32 depth; /* 0 = outermost traced function */
+	__u8 valid;
+	__u8 pad[7];
+};
+
+/* The first SYN this socket sent during the call, as it reached the device. */
+struct tfo_syn {
+	__u8 seen;
+	__u8 tcp_flags;
+	__u8 opts_len;
+	__u8 pad;
+	__u32 payload; /* bytes of data carried by the SYN */
+	__u8 opts[TFO_TCP_OPTS_LEN];
+};
+
+struct tfo_event {
+	__u64 ts_enter_ns;
+	__u64 ts_exit_ns;
+	__u64 sk; /* kernel socket, to correlate; 0 if fd is not a socket */
+	__u64 proto_sendmsg; /* sk->sk_socket->ops->sendmsg at the socket layer */
+	__s64 ret;
+	__u32 tgid;
+	__u32 tid;
+	__u32 syscall; /* enum tfo_syscall */
+	__s32 fd;
+	__u32 flags; /* flags argument at syscall entry */
+	__s32 addrlen; /* address length at syscall entry */
+	__u16 family; /* sa_family of that address, 0 if none */
+	__u16 sock_family;
+	__u16 sock_type;
+	__u16 sock_protocol;
+	__u8 state_at_entry; /* TCP state when the call began */
+	__u8 fastopen_connect; /* TCP_FASTOPEN_CONNECT set on the socket */
+	__u8 sock_seen; /* sock:sock_send_length fired for this call */
+	__u8 nstates;
+	__s32 sock_ret; /* its ret */
+	__s32 netns_tcp_fastopen; /* net.ipv4.tcp_fastopen of the socket's netns */
+	__u8 states[TFO_MAX_STATES]; /* TCP states entered during the call */
+	struct tfo_libc_call libc;
+	__u32 nfuncs; /* send-path functions traced during the call */
+	__u32 lost_frames; /* frames deeper than TFO_MAX_DEPTH */
+	struct tfo_origin origin;
+	struct tfo_syn syn;
+	char comm[TFO_COMM_LEN];
+};
+
+#endif

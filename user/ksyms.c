@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ksyms.h"
+
+struct ksym {
+	uint64_t addr;
+	char *name;
+};
+
+struct ksyms {
+	struct ksym *syms;
+	size_t len;
+	size_t cap;
+};
+
+static int ksym_by_addr(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int ksyms_add(struct ksyms *ks, uint64_t addr, const char *name)
+{
+	if (ks->len == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 65536;
+		struct ksym *syms = realloc(ks->syms, cap * sizeof(*syms));
+
+		if (!syms)
+			return -1;
+		ks->syms = syms;
+		ks->cap = cap;
+	}
+	ks->syms[ks->len].name = strdup(name);
+	if (!ks->syms[ks->len].name)
+		return -1;
+	ks->syms[ks->len++].addr = addr;
+	return 0;
+}
+
+struct ksyms *ksyms_load(void)
+{
+	struct ksyms *ks = calloc(1, sizeof(*ks));
+	FILE *f = fopen("/proc/kallsyms", "re");
+	char line[512], name[256], type;
+	unsigned long long addr;
+
+	if (!ks || !f)
+		goto err;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+			continue;
+		/* text symbols only; addresses are 0 without privilege */
+		if ((type != 't' && type != 'T') || !addr)
+			continue;
+		if (ksyms_add(ks, addr, name))
+			goto err;
+	}
+	fclose(f);
+	qsort(ks->syms, ks->len, sizeof(*ks->syms), ksym_by_addr);
+	return ks;
+err:
+	if (f)
+		fclose(f);
+	ksyms_free(ks);
+	return NULL;
+}
+
+void ksyms_free(struct ksyms *ks)
+{
+	if (!ks)
+		return;
+	for (size_t i = 0; i < ks->len; i++)
+		free(ks->syms[i].name);
+	free(ks->syms);
+	free(ks);
+}
+
+const char *ksyms_name_of(const struct ksyms *ks, uint64_t addr)
+{
+	size_t lo = 0, hi = ks ? ks->len : 0;
+
+	if (!hi || addr < ks->syms[0].addr)
+		return NULL;
+	while (hi - lo > 1) { /* last symbol with syms[lo].addr <= addr */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ks->syms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return ks->syms[lo].name;
+}
+
+bool ksyms_has(const struct ksyms *ks, const char *name)
+{
+	for (size_t i = 0; ks && i < ks->len; i++)
+		if (!strcmp(ks->syms[i].name, name))
+			return true;
+	return false;
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel symbols from /proc/kallsyms: address -> function, name -> present. */
+#ifndef TRACER_KSYMS_H
+#define TRACER_KSYMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ksyms;
+
+struct ksyms *ksyms_load(void);
+void ksyms_free(struct ksyms *ks);
+/* Name of the function containing @addr, or NULL. */
+const char *ksyms_name_of(const struct ksyms *ks, uint64_t addr);
+/* Whether a text symbol @name exists (not inlined away). */
+bool ksyms_has(const struct ksyms *ks, const char *name);
+
+#endif

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "names.h"
+
+const char *errno_name(long err)
+{
+	const char *name;
+
+	if (err < 0)
+		err = -err;
+	if (!err)
+		return NULL;
+	name = strerrorname_np((int)err);
+	return name ? name : "E?";
+}
+
+/* Numbering of include/net/tcp_states.h */
+const char *tcp_state_name(int state)
+{
+	static const char *const names[] = {
+		"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
+		"FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
+		"LISTEN", "CLOSING", "NEW_SYN_RECV",
+	};
+
+	if (state < 0 || (size_t)state >= sizeof(names) / sizeof(names[0]))
+		return "?";
+	return names[state];
+}
+
+const char *family_name(int family)
+{
+	switch (family) {
+	case AF_UNSPEC:
+		return "AF_UNSPEC";
+	case AF_UNIX:
+		return "AF_UNIX";
+	case AF_INET:
+		return "AF_INET";
+	case AF_INET6:
+		return "AF_INET6";
+	case AF_PACKET:
+		return "AF_PACKET";
+	case AF_NETLINK:
+		return "AF_NETLINK";
+	default:
+		return "AF_?";
+	}
+}
+
+const char *msg_flags_str(unsigned int flags, char *buf, size_t len)
+{
+	static const struct {
+		unsigned int bit;
+		const char *name;
+	} known[] = {
+		{ MSG_OOB, "MSG_OOB" },
+		{ MSG_DONTROUTE, "MSG_DONTROUTE" },
+		{ MSG_DONTWAIT, "MSG_DONTWAIT" },
+		{ MSG_EOR, "MSG_EOR" },
+		{ MSG_CONFIRM, "MSG_CONFIRM" },
+		{ MSG_NOSIGNAL, "MSG_NOSIGNAL" },
+		{ MSG_MORE, "MSG_MORE" },
+		{ MSG_ZEROCOPY, "MSG_ZEROCOPY" },
+		{ MSG_FASTOPEN, "MSG_FASTOPEN" },
+	};
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		if (!(flags & known[i].bit))
+			continue;
+		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s",
+				off ? "|" : "", known[i].name);
+		flags &= ~known[i].bit;
+	}
+	if (flags || !off)
+		snprintf(buf + off, off < len ? len - off : 0, "%s%#x",
+			 off ? "|" : "", flags);
+	return buf;
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "target.h"
+#include "tracer.h"
+
+static int pidfd_open(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int target_parse_pid(const char *arg, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v <= 0 || v > INT_MAX)
+		return fail(EXIT_USAGE, "invalid pid '%s'", arg);
+	if (kill((pid_t)v, 0) && errno == ESRCH)
+		return fail(EXIT_USAGE, "no process with pid %ld", v);
+	*pid = (pid_t)v;
+	return 0;
+}
+
+int target_attach(struct target *t, pid_t pid)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->release_fd = t->exec_err_fd = -1;
+	t->pidfd = pidfd_open(pid);
+	if (t->pidfd < 0)
+		return fail(errno == ESRCH ? EXIT_USAGE : EXIT_RUNTIME,
+			    "cannot watch pid %d: %s", pid, strerror(errno));
+	return 0;
+}
+
+static int exec_argv(void *arg, int err_wr)
+{
+	char **argv = arg;
+	int err;
+
+	execvp(argv[0], argv);
+	err = errno;
+	if (write(err_wr, &err, sizeof(err)) < 0)
+		return 127;
+	return 127;
+}
+
+static void __attribute__((noreturn))
+spawned_child(target_fn fn, void *arg, int release_rd, int err_wr)
+{
+	char c;
+
+	/* Do not outlive the tracer, which could otherwise not reap us. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Block until the tracer has attached (or died: read returns 0). */
+	if (read(release_rd, &c, 1) != 1)
+		_exit(127);
+	close(release_rd);
+	_exit(fn(arg, err_wr));
+}
+
+int target_spawn(struct target *t, char **argv)
+{
+	return target_spawn_fn(t, exec_argv, argv);
+}
+
+int target_spawn_fn(struct target *t, target_fn fn, void *arg)
+{
+	int release[2], exec_err[2];
+
+	memset(t, 0, sizeof(*t));
+	t->release_fd = t->exec_err_fd = t->pidfd = -1;
+	if (pipe2(release, O_CLOEXEC))
+		return fail(EXIT_RUNTIME, "pipe: %s", strerror(errno));
+	if (pipe2(exec_err, O_CLOEXEC)) {
+		close(release[0]);
+		close(release[1]);
+		return fail(EXIT_RUNTIME, "pipe: %s", strerror(errno));
+	}
+	fflush(stdout);
+	t->pid = fork();
+	if (t->pid < 0)
+		return fail(EXIT_RUNTIME, "fork: %s", strerror(errno));
+	if (t->pid == 0) {
+		close(release[1]);
+		close(exec_err[0]);
+		spawned_child(fn, arg, release[0], exec_err[1]);
+	}
+	close(release[0]);
+	close(exec_err[1]);
+	t->spawned = true;
+	t->release_fd = release[1];
+	t->exec_err_fd = exec_err[0];
+	t->pidfd = pidfd_open(t->pid);
+	return 0;
+}
+
+int target_release(struct target *t)
+{
+	ssize_t n;
+	int err;
+
+	if (write(t->release_fd, "g", 1) != 1)
+		return fail(EXIT_RUNTIME, "cannot start the command: %s",
+			    strerror(errno));
+	close(t->release_fd);
+	t->release_fd = -1;
+	/* EOF means exec succeeded (the pipe is close-on-exec). */
+	n = read(t->exec_err_fd, &err, sizeof(err));
+	close(t->exec_err_fd);
+	t->exec_err_fd = -1;
+	if (n == sizeof(err)) {
+		waitpid(t->pid, &t->status, 0);
+		t->pid = 0;
+		return fail(EXIT_USAGE, "cannot execute the command: %s",
+			    strerror(err));
+	}
+	return 0;
+}
+
+bool target_exited(struct target *t)
+{
+	if (t->spawned) {
+		if (!t->pid)
+			return true;
+		if (waitpid(t->pid, &t->status, WNOHANG) == t->pid) {
+			t->pid = 0;
+			return true;
+		}
+		return false;
+	}
+	return kill(t->pid, 0) && errno == ESRCH;
+}
+
+int target_exit_code(const struct target *t)
+{
+	if (WIFEXITED(t->status))
+		return WEXITSTATUS(t->status);
+	if (WIFSIGNALED(t->status))
+		return 128 + WTERMSIG(t->status);
+	return EXIT_RUNTIME;
+}
+
+void target_kill(struct target *t, int sig)
+{
+	if (t->spawned && t->pid > 0)
+		kill(t->pid, sig);
+}
+
+void target_close(struct target *t)
+{
+	if (t->spawned && t->pid > 0) {
+		kill(t->pid, SIGKILL);
+		waitpid(t->pid, &t->status, 0);
+		t->pid = 0;
+	}
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	if (t->release_fd >= 0)
+		close(t->release_fd);
+	if (t->exec_err_fd >= 0)
+		close(t->exec_err_fd);
+	t->pidfd = t->release_fd = t->exec_err_fd = -1;
+}
