@@ -1,0 +1,199 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Helpers for tracer's tests: run programs, read JSON lines, assert clearly.
+
+Every assertion helper raises AssertionError with a message that says what
+was expected, what came instead, and (for command results) the command line,
+its exit status and the tail of its output.
+"""
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TRACER = os.path.join(ROOT, "tracer")
+PROGS = os.path.join(ROOT, ".output", "tests")
+SRC_PROGS = os.path.join(ROOT, "tests", "progs")
+COMMANDS = ("tfo", "probe")
+MSG_FASTOPEN = 0x20000000
+
+
+class Skip(Exception):
+    """Raised by skip(); the runner prints the reason."""
+
+
+def skip(reason):
+    raise Skip(reason)
+
+
+def note(text):
+    """A figure worth seeing (timings): printed under the test's line."""
+    print(f"  # {text}", flush=True)
+
+
+class Result:
+    """What a finished command did."""
+
+    def __init__(self, argv, code, out, err, seconds):
+        self.argv = argv
+        self.code = code
+        self.out = out
+        self.err = err
+        self.seconds = seconds
+
+    def describe(self):
+        def tail(text):
+            lines = text.rstrip("\n").splitlines()[-15:]
+            return "".join(f"\n    | {line}" for line in lines) or " (empty)"
+
+        return (f"\n  command: {shlex.join(self.argv)}"
+                f"\n  exit: {self.code}"
+                f"\n  stdout:{tail(self.out)}"
+                f"\n  stderr:{tail(self.err)}")
+
+    def json(self):
+        """stdout as JSON lines, every line an object."""
+        events, other = split_output(self.out)
+        if other:
+            raise AssertionError(
+                f"stdout line is not JSON: {other[0]!r}{self.describe()}")
+        return events
+
+
+def split_output(text):
+    """Split stdout into JSON objects (lines starting with '{') and the rest.
+
+    `tracer -j tfo -- CMD` shares stdout with CMD, so both appear there.
+    """
+    events, other = [], []
+    for line in text.splitlines():
+        if not line.startswith("{"):
+            if line.strip():
+                other.append(line)
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            raise AssertionError(f"bad JSON line {line!r}: {e}") from None
+        if not isinstance(obj, dict):
+            raise AssertionError(f"JSON line is not an object: {line!r}")
+        events.append(obj)
+    return events, other
+
+
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def run(argv, timeout=30, input=None, env=None):
+    """Run argv from the repository root; kill its whole group on timeout."""
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, text=True,
+                            stdin=subprocess.PIPE if input else
+                            subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        out, err = proc.communicate()
+        res = Result(argv, None, out, err, time.monotonic() - start)
+        raise AssertionError(f"timed out after {timeout} s{res.describe()}")
+    return Result(argv, proc.returncode, out, err, time.monotonic() - start)
+
+
+def need_tracer():
+    if not os.access(TRACER, os.X_OK):
+        raise AssertionError(f"{TRACER} not found: run `make` first")
+    return TRACER
+
+
+def tracer(*args, timeout=30, **kw):
+    return run([need_tracer(), *args], timeout=timeout, **kw)
+
+
+def prog(name):
+    """Path of a compiled tests/progs/NAME.c (`make test-progs`)."""
+    path = os.path.join(PROGS, name)
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"{path} not found: run `make test-progs`")
+    return path
+
+
+def in_netns(argv):
+    """argv run in a new network namespace with only loopback, up.
+
+    Its sysctls, sockets and listeners vanish with it. argv is exec'd, so its
+    pid and exit status are the namespace's.
+    """
+    return ["unshare", "-n", "sh", "-c",
+            'ip link set lo up && exec "$@"', "sh", *argv]
+
+
+def need_root():
+    if os.geteuid() != 0:
+        skip("needs root (loads BPF programs)")
+
+
+def python():
+    return sys.executable
+
+
+# ------------------------------------------------------------- assertions
+
+def check(cond, message, res=None):
+    if not cond:
+        raise AssertionError(message + (res.describe() if res else ""))
+
+
+def eq(actual, expected, what, res=None):
+    check(actual == expected,
+          f"{what}: expected {expected!r}, got {actual!r}", res)
+
+
+def contains(text, part, what, res=None):
+    check(part.lower() in (text or "").lower(),
+          f"{what}: expected it to mention {part!r}, got {text!r}", res)
+
+
+def exit_code(res, code):
+    eq(res.code, code, "exit status", res)
+
+
+def one_error_line(res):
+    """The usage/feature error contract: one stderr line, 'Error: ...'."""
+    lines = res.err.strip("\n").splitlines()
+    check(len(lines) == 1 and lines[0].startswith("Error:"),
+          "stderr: expected exactly one line starting with 'Error:'", res)
+    return lines[0]
+
+
+def find(events, **match):
+    """Events whose fields equal every key=value in match."""
+    return [e for e in events
+            if all(k in e and e[k] == v for k, v in match.items())]
+
+
+def find_one(events, what="event", res=None, **match):
+    found = find(events, **match)
+    desc = ", ".join(f"{k}={v!r}" for k, v in match.items())
+    if len(found) != 1:
+        shown = "\n    ".join(json.dumps(e) for e in events[:30])
+        raise AssertionError(
+            f"expected one {what} with {desc}, found {len(found)};"
+            f" events:\n    {shown}" + (res.describe() if res else ""))
+    return found[0]
+
+
+def fields(event, what, **expected):
+    """Check several fields of one event, reporting all mismatches at once."""
+    bad = [f"{k}: expected {v!r}, got {event.get(k, '<missing>')!r}"
+           for k, v in expected.items() if event.get(k, object()) != v]
+    check(not bad, f"{what}: " + "; ".join(bad) + f"\n  event: {json.dumps(event)}")

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Run tracer's tests: every test_* function of every tests/test_*.py.
+
+    python3 tests/run.py [FILTER]
+
+FILTER keeps the tests whose name (module.function) contains it. One line per
+test (PASS name / FAIL name: reason / SKIP name: reason), then the totals.
+Exit status 1 if a test failed or none matched, else 0.
+"""
+import importlib
+import os
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from lib import Skip  # noqa: E402
+
+
+def discover(pattern):
+    for fname in sorted(os.listdir(HERE)):
+        if not (fname.startswith("test_") and fname.endswith(".py")):
+            continue
+        module = importlib.import_module(fname[:-3])
+        for name, func in vars(module).items():
+            full = f"{module.__name__}.{name}"
+            if (name.startswith("test_") and callable(func)
+                    and getattr(func, "__module__", None) == module.__name__
+                    and pattern in full):
+                yield full, func
+
+
+def run_one(name, func):
+    """Run one test; return its status and a one-line (or indented) reason."""
+    try:
+        func()
+    except Skip as e:
+        return "SKIP", str(e)
+    except AssertionError as e:
+        return "FAIL", str(e) or "assertion failed"
+    except Exception as e:  # a bug in the test or an unexpected error
+        tb = traceback.extract_tb(e.__traceback__)[-1]
+        where = f"{os.path.basename(tb.filename)}:{tb.lineno}"
+        return "FAIL", f"{type(e).__name__} at {where}: {e}"
+    return "PASS", None
+
+
+def main(argv):
+    pattern = argv[1] if len(argv) > 1 else ""
+    counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+    start = time.monotonic()
+    for name, func in discover(pattern):
+        status, reason = run_one(name, func)
+        counts[status] += 1
+        print(f"{status} {name}" + (f": {reason}" if reason else ""),
+              flush=True)
+    if not sum(counts.values()):
+        print(f"no test matches {pattern!r}", file=sys.stderr)
+    print(f"# {time.monotonic() - start:.1f} s", file=sys.stderr)
+    summary = f"{counts['PASS']} passed, {counts['FAIL']} failed"
+    if counts["SKIP"]:
+        summary += f", {counts['SKIP']} skipped"
+    print(summary, flush=True)
+    return 1 if counts["FAIL"] or not sum(counts.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
