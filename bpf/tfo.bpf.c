@@ -15,7 +15,7 @@
 
 #include "common.bpf.h"
 #include "sock.bpf.h"
-#include "tfo.h"
+#include "tfo_event.h"
 
 #define MAX_ERRNO 4095
 #define TRACER_IPPROTO_TCP 6

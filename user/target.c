@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -113,22 +114,21 @@ int target_release(struct target *t)
 	ssize_t n;
 	int err;
 
-	if (write(t->release_fd, "g", 1) != 1)
-		return fail(EXIT_RUNTIME, "cannot start the command: %s",
-			    strerror(errno));
+	if (write(t->release_fd, "g", 1) != 1) {
+		fail(EXIT_RUNTIME, "cannot release the child: %s", strerror(errno));
+		return -1;
+	}
 	close(t->release_fd);
 	t->release_fd = -1;
-	/* EOF means exec succeeded (the pipe is close-on-exec). */
+	/* EOF: exec succeeded (the pipe is close-on-exec) or the child closed it. */
 	n = read(t->exec_err_fd, &err, sizeof(err));
 	close(t->exec_err_fd);
 	t->exec_err_fd = -1;
-	if (n == sizeof(err)) {
-		waitpid(t->pid, &t->status, 0);
-		t->pid = 0;
-		return fail(EXIT_USAGE, "cannot execute the command: %s",
-			    strerror(err));
-	}
-	return 0;
+	if (n != sizeof(err))
+		return 0;
+	waitpid(t->pid, &t->status, 0);
+	t->pid = 0;
+	return err > 0 ? err : EIO;
 }
 
 bool target_exited(struct target *t)

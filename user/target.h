@@ -29,7 +29,11 @@ int target_spawn(struct target *t, char **argv);
  */
 typedef int (*target_fn)(void *arg, int err_fd);
 int target_spawn_fn(struct target *t, target_fn fn, void *arg);
-/* Let the spawned command exec; fails if exec failed. */
+/*
+ * Let the spawned child go on. Returns 0, the errno the child reported
+ * (exec failed, or @fn's setup failed; the child is reaped), or -1 after
+ * reporting an error.
+ */
 int target_release(struct target *t);
 /* Non-blocking: true once the target has exited (reaps a spawned one). */
 bool target_exited(struct target *t);

@@ -3,6 +3,10 @@
 #ifndef TRACER_TFO_EVENT_H
 #define TRACER_TFO_EVENT_H
 
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
 #define TFO_COMM_LEN 16
 #define TFO_MAX_STATES 8
 #define TFO_MAX_ARGS 5

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tracer tfo: where does a MSG_FASTOPEN send fail, in libc or in the kernel,
+ * and in which kernel function?
+ *
+ *   tracer tfo                 the built-in investigation (12 cases)
+ *   tracer tfo -- CMD [ARGS]   trace a program and its children
+ *   tracer tfo -p PID          trace a running process and its new children
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "probe.h"
+#include "target.h"
+#include "tfo.h"
+#include "tfo_cases.h"
+#include "tfo_report.h"
+#include "tfo_session.h"
+
+#define CASE_STEP_TIMEOUT_MS 5000
+#define POLL_INTERVAL_MS 100
+
+struct tfo_opts {
+	bool all;
+	pid_t pid;
+	const char *ready_file;
+	char **command; /* NULL: built-in investigation */
+};
+
+/* Per-run state the ring buffer callback sees. */
+struct tfo_run {
+	struct tfo_session session;
+	struct tfo_report report;
+	struct target target;
+	int current_case; /* built-in: the case in progress, or -1 */
+	int attempt;
+	int case_events; /* events seen for the current case */
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tracer [global options] tfo [--all] [--ready-file PATH]\n"
+		"       tracer [global options] tfo [--all] [--ready-file PATH] -- COMMAND [ARGS...]\n"
+		"       tracer [global options] tfo [--all] [--ready-file PATH] -p PID\n\n"
+		"Without COMMAND or PID, run the built-in investigation: 12 ways of\n"
+		"sending with MSG_FASTOPEN, made in a private network namespace, and\n"
+		"for each what libc was given, what the kernel got, what came back\n"
+		"and which kernel function rejected it; then a verdict.\n\n"
+		"Options:\n"
+		"  -p, --pid PID          trace a running process (and its new children)\n"
+		"  -a, --all              show every sendto/sendmsg/sendmmsg, not only\n"
+		"                         MSG_FASTOPEN ones\n"
+		"      --ready-file PATH  create PATH once tracing is live\n"
+		"  -h, --help             this help\n\n"
+		"With -- COMMAND, tracing is live before COMMAND starts and tracer exits\n"
+		"with COMMAND's exit status.\n");
+}
+
+static int parse_opts(int argc, char **argv, struct tfo_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "+p:ah", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			err = target_parse_pid(optarg, &o->pid);
+			if (err)
+				return err;
+			break;
+		case 'a':
+			o->all = true;
+			break;
+		case 'r':
+			o->ready_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		case ':':
+			return fail(EXIT_USAGE, "option '%s' needs an argument",
+				    argv[optind - 1]);
+		default:
+			return fail(EXIT_USAGE, "unknown option '%s' for tfo",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		o->command = &argv[optind];
+	if (o->command && o->pid)
+		return fail(EXIT_USAGE, "give -p PID or a COMMAND, not both");
+	return 0;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct tfo_run *run = ctx;
+	const struct tfo_event *e = data;
+	const char *name = NULL;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (run->current_case >= 0) {
+		name = tfo_cases[run->current_case].name;
+		run->case_events++;
+	}
+	tfo_report_send(&run->report, e, name, run->attempt);
+	return 0;
+}
+
+static int write_ready_file(const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "we");
+	if (!f)
+		return fail(EXIT_RUNTIME, "cannot create ready file %s: %s", path,
+			    strerror(errno));
+	fprintf(f, "%d\n", getpid());
+	fclose(f);
+	return 0;
+}
+
+/* ------------------------------------------------ built-in investigation */
+
+static void print_case_title(const struct case_msg *m)
+{
+	const struct tfo_case *tc = &tfo_cases[m->index];
+
+	if (env.json)
+		return;
+	if (m->attempt)
+		printf("\n[%d] %s #%d: %s\n", m->index + 1, tc->name, m->attempt,
+		       tc->what);
+	else
+		printf("\n[%d] %s: %s\n", m->index + 1, tc->name, tc->what);
+}
+
+/* An END without any event: say so rather than print nothing. */
+static void check_case_seen(const struct tfo_run *run, const struct case_msg *m)
+{
+	if (run->case_events)
+		return;
+	if (m->ret < 0 && m->err)
+		warn("case %s: no send traced (the case failed before sending: %s)",
+		     tfo_cases[m->index].name, strerror(m->err));
+	else
+		warn("case %s: no send traced", tfo_cases[m->index].name);
+}
+
+static int on_case_msg(struct tfo_run *run, const struct case_msg *m)
+{
+	switch (m->phase) {
+	case CASE_SETUP:
+		if (!env.json)
+			printf("private network namespace: lo up, "
+			       "net.ipv4.tcp_fastopen=3, Fast Open listeners on "
+			       "127.0.0.1:%ld and [::1]:%ld\n",
+			       m->ret, m->ret);
+		break;
+	case CASE_BEGIN:
+		run->current_case = m->index;
+		run->attempt = m->attempt;
+		run->case_events = 0;
+		print_case_title(m);
+		break;
+	case CASE_END:
+		/* The syscall exit handler ran before the call returned. */
+		ring_buffer__consume(run->session.rb);
+		check_case_seen(run, m);
+		run->current_case = -1;
+		break;
+	default:
+		return fail(EXIT_RUNTIME, "bad message from the case runner");
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int read_case_msg(int fd, struct case_msg *m)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n = poll(&p, 1, CASE_STEP_TIMEOUT_MS);
+
+	if (n == 0)
+		return fail(EXIT_RUNTIME, "case runner stuck for %d ms",
+			    CASE_STEP_TIMEOUT_MS);
+	if (n < 0)
+		return fail(EXIT_RUNTIME, "poll: %s", strerror(errno));
+	n = read(fd, m, sizeof(*m));
+	return n == (int)sizeof(*m) ? 0 : -1; /* -1: the runner is done */
+}
+
+static int drive_cases(struct tfo_run *run, int msg_fd, int ack_fd)
+{
+	struct case_msg m;
+	int err;
+
+	while (!stop_signal) {
+		err = read_case_msg(msg_fd, &m);
+		if (err)
+			return err < 0 ? 0 : err;
+		if (m.index < 0 || m.index >= tfo_ncases)
+			return fail(EXIT_RUNTIME, "bad case index %d", m.index);
+		err = on_case_msg(run, &m);
+		if (err)
+			return err;
+		if (write(ack_fd, "k", 1) != 1)
+			return fail(EXIT_RUNTIME, "case runner went away");
+	}
+	return EXIT_RUNTIME;
+}
+
+static int run_builtin(struct tfo_run *run)
+{
+	int to_tracer[2], to_child[2], err;
+	struct cases_link link;
+
+	if (pipe2(to_tracer, O_CLOEXEC) || pipe2(to_child, O_CLOEXEC))
+		return fail(EXIT_RUNTIME, "pipe: %s", strerror(errno));
+	link = (struct cases_link){ .msg_fd = to_tracer[1], .ack_fd = to_child[0] };
+	err = target_spawn_fn(&run->target, tfo_cases_child, &link);
+	close(to_tracer[1]);
+	close(to_child[0]);
+	if (!err)
+		err = tfo_session_trace(&run->session, run->target.pid);
+	if (!err) {
+		err = target_release(&run->target);
+		if (err > 0)
+			err = fail(err == EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
+				   "cannot set up a private network namespace: %s",
+				   strerror(err));
+	}
+	if (!err)
+		err = drive_cases(run, to_tracer[0], to_child[1]);
+	close(to_tracer[0]);
+	close(to_child[1]);
+	if (err)
+		return err;
+	while (!target_exited(&run->target))
+		usleep(1000);
+	if (target_exit_code(&run->target))
+		return fail(EXIT_RUNTIME, "case runner failed (exit %d)",
+			    target_exit_code(&run->target));
+	tfo_report_verdict(&run->report);
+	return EXIT_OK;
+}
+
+/* ------------------------------------------------ COMMAND and -p PID */
+
+static int poll_until_exit(struct tfo_run *run)
+{
+	struct pollfd p = { .fd = run->target.pidfd, .events = POLLIN };
+	int forwarded = 0;
+
+	while (!target_exited(&run->target)) {
+		if (stop_signal && run->target.spawned && !forwarded++)
+			target_kill(&run->target, stop_signal);
+		else if (stop_signal && !run->target.spawned)
+			break;
+		ring_buffer__poll(run->session.rb, POLL_INTERVAL_MS / 2);
+		poll(&p, 1, POLL_INTERVAL_MS / 2);
+	}
+	ring_buffer__consume(run->session.rb);
+	tfo_report_verdict(&run->report);
+	return run->target.spawned ? target_exit_code(&run->target) : EXIT_OK;
+}
+
+static int run_command(struct tfo_run *run, char **argv)
+{
+	int err = target_spawn(&run->target, argv);
+
+	if (!err)
+		err = tfo_session_trace(&run->session, run->target.pid);
+	if (err)
+		return err;
+	err = target_release(&run->target);
+	if (err > 0)
+		return fail(EXIT_USAGE, "cannot execute '%s': %s", argv[0],
+			    strerror(err));
+	if (err)
+		return err;
+	return poll_until_exit(run);
+}
+
+static int run_pid(struct tfo_run *run, pid_t pid)
+{
+	int err = target_attach(&run->target, pid);
+
+	if (!err)
+		err = tfo_session_trace(&run->session, pid);
+	return err ? err : poll_until_exit(run);
+}
+
+/* ------------------------------------------------------------- main */
+
+static int open_session(struct tfo_run *run, const struct tfo_opts *o,
+			char *why, size_t why_len)
+{
+	struct kernel_features kf;
+	struct tfo_session_opts so = {
+		.kf = &kf,
+		.only_fastopen = !o->all && o->command,
+		.libc_pid = o->pid,
+		.on_event = handle_event,
+		.ctx = run,
+	};
+	int err;
+
+	/* -p: only MSG_FASTOPEN sends unless --all, as for a COMMAND. */
+	if (o->pid)
+		so.only_fastopen = !o->all;
+	probe_kernel(&kf);
+	err = backend_select(&kf, env.backend, &so.backend, why, why_len);
+	if (err)
+		return fail(err, "%s", why);
+	info("backend %s: %s", backend_name(so.backend), why);
+	return tfo_session_open(&run->session, &so);
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int cmd_tfo(int argc, char **argv)
+{
+	static struct tfo_run run = { .current_case = -1 };
+	struct tfo_opts o = {};
+	char why[512];
+	int err;
+
+	err = parse_opts(argc, argv, &o);
+	if (err)
+		return err < 0 ? EXIT_OK : err;
+	err = require_bpf_caps();
+	if (err)
+		return err;
+	install_signal_handlers();
+	run.target.pidfd = run.target.release_fd = run.target.exec_err_fd = -1;
+	err = open_session(&run, &o, why, sizeof(why));
+	if (!err) {
+		tfo_report_start(&run.report, &run.session, why);
+		err = write_ready_file(o.ready_file);
+	}
+	if (!err) {
+		if (o.command)
+			err = run_command(&run, o.command);
+		else if (o.pid)
+			err = run_pid(&run, o.pid);
+		else
+			err = run_builtin(&run);
+	}
+	target_close(&run.target);
+	tfo_session_close(&run.session);
+	if (o.ready_file)
+		unlink(o.ready_file);
+	return err;
+}

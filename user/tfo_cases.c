@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "tfo_cases.h"
+
+#define PAYLOAD "tracer tfo probe"
+#define PAYLOAD_LEN (sizeof(PAYLOAD) - 1)
+/* net.ipv4.tcp_fastopen bits: 1 client, 2 server */
+#define TFO_CLIENT_AND_SERVER "3"
+#define TFO_SERVER_ONLY "2"
+
+struct case_ctx {
+	struct sockaddr_in v4;
+	struct sockaddr_in6 v6;
+};
+
+struct call_result {
+	long ret;
+	int err;
+};
+
+typedef struct call_result (*case_fn)(const struct case_ctx *c);
+
+static struct call_result result_of(long ret)
+{
+	return (struct call_result){ .ret = ret, .err = ret < 0 ? errno : 0 };
+}
+
+static int tcp_socket(int family)
+{
+	return socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+}
+
+static struct msghdr payload_msg(struct iovec *iov, const void *name,
+				 socklen_t namelen)
+{
+	iov->iov_base = (void *)PAYLOAD;
+	iov->iov_len = PAYLOAD_LEN;
+	return (struct msghdr){ .msg_name = (void *)name,
+				.msg_namelen = namelen,
+				.msg_iov = iov,
+				.msg_iovlen = 1 };
+}
+
+/* Run @send on a fresh socket of @family, then close it. */
+#define WITH_SOCKET(family, type, fd, send)                                  \
+	({                                                                   \
+		int fd = socket(family, type | SOCK_CLOEXEC, 0);             \
+		struct call_result r_ = fd < 0 ? result_of(-1) :             \
+						 result_of(send);            \
+		if (fd >= 0)                                                 \
+			close(fd);                                           \
+		r_;                                                          \
+	})
+
+static struct call_result case_sendto(const struct case_ctx *c)
+{
+	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
+			   sendto(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN,
+				  (const struct sockaddr *)&c->v4, sizeof(c->v4)));
+}
+
+static struct call_result case_sendmsg_noaddr(const struct case_ctx *c)
+{
+	struct iovec iov;
+	struct msghdr m = payload_msg(&iov, NULL, 0);
+
+	(void)c;
+	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
+			   sendmsg(fd, &m, MSG_FASTOPEN));
+}
+
+static struct call_result case_sendmsg_addr(const struct case_ctx *c)
+{
+	struct iovec iov;
+	struct msghdr m = payload_msg(&iov, &c->v4, sizeof(c->v4));
+
+	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
+			   sendmsg(fd, &m, MSG_FASTOPEN));
+}
+
+static struct call_result case_send(const struct case_ctx *c)
+{
+	(void)c;
+	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
+			   send(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN));
+}
+
+static long connect_then_sendmsg(int fd, const struct case_ctx *c)
+{
+	struct iovec iov;
+	struct msghdr m = payload_msg(&iov, NULL, 0);
+
+	if (connect(fd, (const struct sockaddr *)&c->v4, sizeof(c->v4)))
+		return -1;
+	return sendmsg(fd, &m, 0);
+}
+
+static struct call_result case_connect_sendmsg(const struct case_ctx *c)
+{
+	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd, connect_then_sendmsg(fd, c));
+}
+
+static struct call_result case_raw_sendmsg_noaddr(const struct case_ctx *c)
+{
+	struct iovec iov;
+	struct msghdr m = payload_msg(&iov, NULL, 0);
+
+	(void)c;
+	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
+			   syscall(SYS_sendmsg, fd, &m, MSG_FASTOPEN));
+}
+
+static int write_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, strlen(value));
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+static int set_tcp_fastopen(const char *value)
+{
+	return write_sysctl("/proc/sys/net/ipv4/tcp_fastopen", value);
+}
+
+static struct call_result case_client_disabled(const struct case_ctx *c)
+{
+	struct call_result r;
+
+	if (set_tcp_fastopen(TFO_SERVER_ONLY))
+		return result_of(-1);
+	r = case_sendto(c);
+	set_tcp_fastopen(TFO_CLIENT_AND_SERVER);
+	return r;
+}
+
+static long connect_then_sendto(int fd, const struct case_ctx *c)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&c->v4;
+
+	if (connect(fd, sa, sizeof(c->v4)))
+		return -1;
+	return sendto(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN, sa, sizeof(c->v4));
+}
+
+static struct call_result case_connected(const struct case_ctx *c)
+{
+	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd, connect_then_sendto(fd, c));
+}
+
+static struct call_result case_udp(const struct case_ctx *c)
+{
+	return WITH_SOCKET(AF_INET, SOCK_DGRAM, fd,
+			   sendto(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN,
+				  (const struct sockaddr *)&c->v4, sizeof(c->v4)));
+}
+
+static struct call_result case_ipv6_sendmsg_noaddr(const struct case_ctx *c)
+{
+	struct iovec iov;
+	struct msghdr m = payload_msg(&iov, NULL, 0);
+
+	(void)c;
+	return WITH_SOCKET(AF_INET6, SOCK_STREAM, fd,
+			   sendmsg(fd, &m, MSG_FASTOPEN));
+}
+
+/* Ruby's client passed a descriptor along: SCM_RIGHTS, no destination. */
+static long sendmsg_with_rights(int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = {};
+	struct iovec iov;
+	struct msghdr m = payload_msg(&iov, NULL, 0);
+	struct cmsghdr *cm;
+
+	m.msg_control = control.buf;
+	m.msg_controllen = sizeof(control.buf);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(fd, &m, MSG_FASTOPEN);
+}
+
+static struct call_result case_sendmsg_scm_rights(const struct case_ctx *c)
+{
+	(void)c;
+	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd, sendmsg_with_rights(fd));
+}
+
+/* TCP_FASTOPEN_CONNECT: connect() returns at once, write() sends the SYN. */
+static long fastopen_connect_write(int fd, const struct case_ctx *c)
+{
+	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)))
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&c->v4, sizeof(c->v4)))
+		return -1;
+	return write(fd, PAYLOAD, PAYLOAD_LEN);
+}
+
+static struct call_result case_fastopen_connect(const struct case_ctx *c)
+{
+	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd, fastopen_connect_write(fd, c));
+}
+
+const struct tfo_case tfo_cases[] = {
+	{ "sendto", "sendto() with a destination: 1st asks for a cookie, 2nd carries data", 2 },
+	{ "sendmsg_noaddr", "sendmsg() with msg_name NULL (the report's failing case)", 1 },
+	{ "sendmsg_addr", "sendmsg() with msg_name set", 1 },
+	{ "send", "send(), i.e. sendto() with a NULL address", 1 },
+	{ "connect_sendmsg", "connect(), then sendmsg() without MSG_FASTOPEN (the report's notfo case)", 1 },
+	{ "raw_sendmsg_noaddr", "sendmsg_noaddr through syscall(SYS_sendmsg), bypassing libc", 1 },
+	{ "client_disabled", "sendto() with the client bit cleared in net.ipv4.tcp_fastopen", 1 },
+	{ "connected", "sendto() on an already connected socket", 1 },
+	{ "udp", "sendto() on a UDP socket", 1 },
+	{ "ipv6_sendmsg_noaddr", "sendmsg_noaddr over IPv6", 1 },
+	{ "sendmsg_scm_rights", "sendmsg_noaddr with an SCM_RIGHTS control message (the report's Ruby client)", 1 },
+	{ "fastopen_connect", "TCP_FASTOPEN_CONNECT, connect(), write()", 1 },
+};
+const int tfo_ncases = sizeof(tfo_cases) / sizeof(tfo_cases[0]);
+
+static const case_fn case_fns[] = {
+	case_sendto,	      case_sendmsg_noaddr,	case_sendmsg_addr,
+	case_send,	      case_connect_sendmsg,	case_raw_sendmsg_noaddr,
+	case_client_disabled, case_connected,		case_udp,
+	case_ipv6_sendmsg_noaddr, case_sendmsg_scm_rights, case_fastopen_connect,
+};
+
+_Static_assert(sizeof(case_fns) / sizeof(case_fns[0]) ==
+		       sizeof(tfo_cases) / sizeof(tfo_cases[0]),
+	       "one function per case");
+
+/* Send @m and wait for the tracer to have consumed everything before it. */
+static int tell_tracer(const struct cases_link *l, struct case_msg m)
+{
+	char ack;
+
+	if (write(l->msg_fd, &m, sizeof(m)) != sizeof(m))
+		return -1;
+	return read(l->ack_fd, &ack, 1) == 1 ? 0 : -1;
+}
+
+static int loopback_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int err;
+
+	if (fd < 0)
+		return -1;
+	err = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	ifr.ifr_flags |= IFF_UP;
+	err = err ?: ioctl(fd, SIOCSIFFLAGS, &ifr);
+	close(fd);
+	return err;
+}
+
+/* A Fast Open listener on @sa; the port is chosen by the kernel. */
+static int tfo_listener(struct sockaddr *sa, socklen_t len)
+{
+	int fd = tcp_socket(sa->sa_family), qlen = 16, one = 1;
+
+	if (fd < 0)
+		return -1;
+	if (sa->sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof(qlen)) ||
+	    bind(fd, sa, len) || listen(fd, 128) || getsockname(fd, sa, &len))
+		return -1;
+	return fd;
+}
+
+/* Private network namespace with lo up, Fast Open on, two listeners. */
+static int setup_namespace(struct case_ctx *c)
+{
+	c->v4 = (struct sockaddr_in){ .sin_family = AF_INET,
+				      .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	c->v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+				       .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	if (unshare(CLONE_NEWNET) || loopback_up() ||
+	    set_tcp_fastopen(TFO_CLIENT_AND_SERVER))
+		return -1;
+	if (tfo_listener((struct sockaddr *)&c->v4, sizeof(c->v4)) < 0)
+		return -1;
+	/* Same port on ::1, so both families reach a listener. */
+	c->v6.sin6_port = c->v4.sin_port;
+	tfo_listener((struct sockaddr *)&c->v6, sizeof(c->v6));
+	return 0;
+}
+
+int tfo_cases_child(void *link, int err_fd)
+{
+	const struct cases_link *l = link;
+	struct case_ctx c;
+	int err;
+
+	if (setup_namespace(&c)) {
+		err = errno;
+		if (write(err_fd, &err, sizeof(err)) < 0)
+			return 1;
+		return 1;
+	}
+	close(err_fd); /* tells target_release() that setup worked */
+	if (tell_tracer(l, (struct case_msg){ .phase = CASE_SETUP,
+					      .ret = ntohs(c.v4.sin_port) }))
+		return 1;
+	for (int i = 0; i < tfo_ncases; i++) {
+		for (int a = 1; a <= tfo_cases[i].attempts; a++) {
+			struct case_msg m = { .index = i,
+					      .attempt = tfo_cases[i].attempts > 1 ? a : 0 };
+			struct call_result r;
+
+			m.phase = CASE_BEGIN;
+			if (tell_tracer(l, m))
+				return 1;
+			r = case_fns[i](&c);
+			m.phase = CASE_END;
+			m.ret = r.ret;
+			m.err = r.err;
+			if (tell_tracer(l, m))
+				return 1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <bpf/btf.h>
+
+#include "names.h"
+#include "output.h"
+#include "tfo_report.h"
+#include "tracer.h"
+
+#define TCPOPT_FASTOPEN 34 /* RFC 7413 */
+#define TCPOPT_EXP 254 /* experimental, with magic 0xF989 */
+#define TFO_CLIENT_ENABLE 1 /* net.ipv4.tcp_fastopen client bit */
+#define KERNEL_TCP_CLOSE 7
+#define KERNEL_TCP_ESTABLISHED 1
+#define SIN6_LEN_RFC2133 24
+
+/* Everything a printer needs about one send, decoded once. */
+struct send_view {
+	const struct tfo_event *ev;
+	const char *case_name;
+	int attempt;
+	const char *syscall;
+	const char *libc_func; /* NULL: no probed libc wrapper made the call */
+	const char *err; /* errno name, NULL on success */
+	const char *layer; /* origin layer, NULL on success */
+	const char *function; /* origin function, may be NULL */
+	char args[128]; /* "addr_len=0" for a function-layer origin */
+	char condition[192];
+	const char *tfo_option; /* "cookie request", "cookie" or NULL */
+};
+
+static const char *syscall_name(__u32 sc)
+{
+	static const char *const names[] = {
+		[TFO_SYS_SENDTO] = "sendto",   [TFO_SYS_SENDMSG] = "sendmsg",
+		[TFO_SYS_SENDMMSG] = "sendmmsg", [TFO_SYS_CONNECT] = "connect",
+		[TFO_SYS_WRITE] = "write",
+	};
+
+	return sc < TFO_SYS_MAX && names[sc] ? names[sc] : "?";
+}
+
+static const char *libc_func_name(__u32 f)
+{
+	static const char *const names[] = {
+		[TFO_LIBC_SEND] = "send",
+		[TFO_LIBC_SENDTO] = "sendto",
+		[TFO_LIBC_SENDMSG] = "sendmsg",
+		[TFO_LIBC_SENDMMSG] = "sendmmsg",
+	};
+
+	return f && f <= TFO_LIBC_SENDMMSG ? names[f] : NULL;
+}
+
+/* The Fast Open option of the SYN, if any (tcp_options_write()). */
+static const char *tfo_option(const struct tfo_syn *syn)
+{
+	for (int i = 0; i < syn->opts_len;) {
+		__u8 kind = syn->opts[i], len;
+
+		if (kind == 0)
+			break;
+		if (kind == 1 || i + 1 >= syn->opts_len) {
+			i++;
+			continue;
+		}
+		len = syn->opts[i + 1];
+		if (kind == TCPOPT_FASTOPEN)
+			return len > 2 ? "cookie" : "cookie request";
+		if (kind == TCPOPT_EXP && len >= 4 && syn->opts[i + 2] == 0xF9 &&
+		    syn->opts[i + 3] == 0x89)
+			return len > 4 ? "cookie" : "cookie request";
+		if (len < 2)
+			break;
+		i += len;
+	}
+	return NULL;
+}
+
+/* Value of parameter @param of the origin function, from its BTF name. */
+static bool origin_arg(const struct tfo_report *r, const struct send_view *v,
+		       const char *param, long *val)
+{
+	int i = kfunc_param_index(r->session->btf, v->function, param);
+
+	if (i < 0 || i >= TFO_MAX_ARGS)
+		return false;
+	*val = (int)v->ev->origin.args[i];
+	return true;
+}
+
+static void origin_int_args(const struct tfo_report *r, struct send_view *v)
+{
+	const struct btf *btf = r->session->btf;
+	int id = btf__find_by_name_kind(btf, v->function, BTF_KIND_FUNC);
+	const struct btf_type *proto;
+	const struct btf_param *p;
+	size_t off = 0;
+
+	if (id <= 0)
+		return;
+	proto = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	p = btf_params(proto);
+	for (int i = 0; i < btf_vlen(proto) && i < TFO_MAX_ARGS; i++) {
+		const struct btf_type *t = btf__type_by_id(btf, p[i].type);
+
+		while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+			t = btf__type_by_id(btf, t->type);
+		if (!t || !btf_is_int(t) || off >= sizeof(v->args))
+			continue;
+		off += snprintf(v->args + off, sizeof(v->args) - off, "%s%s=%d",
+				off ? " " : "",
+				btf__name_by_offset(btf, p[i].name_off),
+				(int)v->ev->origin.args[i]);
+	}
+}
+
+static int struct_size(const struct tfo_report *r, const char *name)
+{
+	const struct btf *btf = r->session->btf;
+	int id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
+
+	return id > 0 ? (int)btf__resolve_size(btf, id) : -1;
+}
+
+/*
+ * Why the origin function said no, from the arguments it was called with.
+ * Each condition is the test in that function's source.
+ */
+static void explain_function(const struct tfo_report *r, struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+	int err = -e->origin.ret;
+	long addr_len;
+
+	if (err == EINVAL && origin_arg(r, v, "addr_len", &addr_len)) {
+		if (!strcmp(v->function, "tcp_v4_connect"))
+			snprintf(v->condition, sizeof(v->condition),
+				 "addr_len %ld < sizeof(struct sockaddr_in) (%d)",
+				 addr_len, struct_size(r, "sockaddr_in"));
+		else if (!strcmp(v->function, "tcp_v6_connect"))
+			snprintf(v->condition, sizeof(v->condition),
+				 "addr_len %ld < SIN6_LEN_RFC2133 (%d)",
+				 addr_len, SIN6_LEN_RFC2133);
+		else if (!strcmp(v->function, "__inet_stream_connect"))
+			snprintf(v->condition, sizeof(v->condition),
+				 "addr_len %ld < sizeof(uaddr->sa_family) (2)",
+				 addr_len);
+	}
+}
+
+/*
+ * Why, from what the syscall was given and the socket's state at entry:
+ * the finest answer the tracepoint backend has.
+ */
+static void explain_from_state(struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+	long err = -e->ret;
+	bool tcp = e->sock_type == SOCK_STREAM;
+
+	if (err == EINVAL && tcp && e->addrlen <= 0 &&
+	    e->state_at_entry == KERNEL_TCP_CLOSE)
+		snprintf(v->condition, sizeof(v->condition),
+			 "no destination address (addrlen %d) on an unconnected TCP socket",
+			 e->addrlen);
+	else if (err == EOPNOTSUPP && tcp &&
+		 !(e->netns_tcp_fastopen & TFO_CLIENT_ENABLE))
+		snprintf(v->condition, sizeof(v->condition),
+			 "client bit %#x clear in net.ipv4.tcp_fastopen (%d)",
+			 TFO_CLIENT_ENABLE, e->netns_tcp_fastopen);
+	else if (err == EOPNOTSUPP && tcp && e->addrlen >= 2 &&
+		 e->family == AF_UNSPEC)
+		snprintf(v->condition, sizeof(v->condition),
+			 "destination address family is AF_UNSPEC");
+	else if (err == EISCONN && e->state_at_entry == KERNEL_TCP_ESTABLISHED)
+		snprintf(v->condition, sizeof(v->condition),
+			 "socket already connected (ESTABLISHED at entry)");
+}
+
+static void decode_origin(const struct tfo_report *r, struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+	const struct ksyms *ks = r->session->ksyms;
+
+	if (e->ret >= 0)
+		return;
+	if (e->origin.valid) {
+		v->layer = "function";
+		v->function = ksyms_name_of(ks, e->origin.ip);
+		if (v->function) {
+			origin_int_args(r, v);
+			explain_function(r, v);
+		}
+	} else if (e->sock_seen && e->sock_ret < 0) {
+		v->layer = "socket";
+		v->function = ksyms_name_of(ks, e->proto_sendmsg);
+	} else {
+		v->layer = "syscall";
+	}
+	if (!v->condition[0])
+		explain_from_state(v);
+}
+
+static void decode(const struct tfo_report *r, const struct tfo_event *e,
+		   const char *case_name, int attempt, struct send_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->ev = e;
+	v->case_name = case_name;
+	v->attempt = attempt;
+	v->syscall = syscall_name(e->syscall);
+	v->libc_func = libc_func_name(e->libc.func);
+	v->err = e->ret < 0 ? errno_name(e->ret) : NULL;
+	v->tfo_option = e->syn.seen ? tfo_option(&e->syn) : NULL;
+	decode_origin(r, v);
+}
+
+/* ------------------------------------------------------------- JSON */
+
+static json_object *json_str_or_null(const char *s)
+{
+	return s && s[0] ? json_object_new_string(s) : NULL;
+}
+
+static json_object *origin_json(const struct send_view *v)
+{
+	json_object *o;
+
+	if (!v->layer)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "function", json_str_or_null(v->function));
+	json_object_object_add(o, "layer", json_object_new_string(v->layer));
+	json_object_object_add(o, "args", json_str_or_null(v->args));
+	json_object_object_add(o, "condition", json_str_or_null(v->condition));
+	return o;
+}
+
+static json_object *states_json(const struct tfo_event *e)
+{
+	json_object *a = json_object_new_array();
+
+	for (int i = 0; i < e->nstates && i < TFO_MAX_STATES; i++)
+		json_object_array_add(a, json_object_new_string(
+						 tcp_state_name(e->states[i])));
+	return a;
+}
+
+static void print_send_json(const struct tfo_report *r,
+			    const struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "event", json_object_new_string("send"));
+	json_object_object_add(o, "case", json_str_or_null(v->case_name));
+	if (v->attempt)
+		json_object_object_add(o, "attempt",
+				       json_object_new_int(v->attempt));
+	json_object_object_add(o, "pid", json_object_new_int(e->tgid));
+	json_object_object_add(o, "tid", json_object_new_int(e->tid));
+	json_object_object_add(o, "comm", json_object_new_string(e->comm));
+	json_object_object_add(o, "syscall", json_object_new_string(v->syscall));
+	json_object_object_add(o, "fd", json_object_new_int(e->fd));
+	json_object_object_add(o, "flags", json_object_new_int64(e->flags));
+	json_object_object_add(o, "libc_function", json_str_or_null(v->libc_func));
+	json_object_object_add(o, "libc_flags",
+			       v->libc_func ? json_object_new_int64(e->libc.flags) :
+					      NULL);
+	json_object_object_add(o, "libc_addrlen",
+			       v->libc_func ? json_object_new_int(e->libc.addrlen) :
+					      NULL);
+	json_object_object_add(o, "addrlen", json_object_new_int(e->addrlen));
+	json_object_object_add(o, "family",
+			       e->addrlen >= 2 ? json_object_new_string(
+							 family_name(e->family)) :
+						 NULL);
+	json_object_object_add(o, "ret", json_object_new_int64(e->ret));
+	json_object_object_add(o, "errno", json_str_or_null(v->err));
+	json_object_object_add(o, "origin", origin_json(v));
+	json_object_object_add(o, "tcp_states", states_json(e));
+	json_object_object_add(o, "syn", json_object_new_boolean(e->syn.seen));
+	json_object_object_add(o, "syn_data",
+			       e->syn.seen ? json_object_new_boolean(
+						     e->syn.payload > 0) :
+					     NULL);
+	json_object_object_add(o, "syn_payload",
+			       json_object_new_int64(e->syn.payload));
+	json_object_object_add(o, "tfo_option", json_str_or_null(v->tfo_option));
+	json_object_object_add(o, "duration_us",
+			       json_object_new_int64((e->ts_exit_ns -
+						      e->ts_enter_ns) / 1000));
+	json_object_object_add(o, "backend", json_object_new_string(backend_name(
+						     r->session->backend)));
+	json_print_line(o);
+}
+
+/* ------------------------------------------------------------- text */
+
+static void print_flags_line(const char *who, const char *func,
+			     unsigned int flags, int addrlen, int family)
+{
+	char fl[96];
+
+	printf("  %-7s %-8s flags %s", who, func,
+	       msg_flags_str(flags, fl, sizeof(fl)));
+	if (addrlen > 0)
+		printf(", %s address (addrlen %d)\n",
+		       addrlen >= 2 ? family_name(family) : "short", addrlen);
+	else
+		printf(", no address (addrlen %d)\n", addrlen);
+}
+
+static void print_origin_text(const struct tfo_report *r,
+			      const struct send_view *v)
+{
+	if (!v->layer)
+		return;
+	if (!strcmp(v->layer, "function"))
+		printf("  origin  %s(%s) returned -%s\n",
+		       v->function ? v->function : "?", v->args, v->err);
+	else if (!strcmp(v->layer, "socket"))
+		printf("  origin  %s returned -%s (socket layer; the function "
+		       "inside it needs fentry or kprobes)\n",
+		       v->function ? v->function : "sock->ops->sendmsg", v->err);
+	else
+		printf("  origin  the syscall layer, before the socket's "
+		       "sendmsg (%s)\n",
+		       r->session->sock_layer ?
+			       "sock:sock_send_length did not fire" :
+			       "this kernel lacks sock:sock_send_length");
+	if (v->condition[0])
+		printf("  why     %s\n", v->condition);
+}
+
+static void print_tcp_text(const struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+
+	if (e->sock_type != SOCK_STREAM)
+		return;
+	printf("  tcp     ");
+	if (!e->nstates)
+		printf("no state change");
+	for (int i = 0; i < e->nstates && i < TFO_MAX_STATES; i++)
+		printf("%s%s", i ? " -> " : "", tcp_state_name(e->states[i]));
+	if (!e->syn.seen)
+		printf("; no SYN sent\n");
+	else if (e->syn.payload)
+		printf("; SYN with %u bytes of data%s%s%s\n", e->syn.payload,
+		       v->tfo_option ? " (Fast Open " : "",
+		       v->tfo_option ? v->tfo_option : "",
+		       v->tfo_option ? ")" : "");
+	else
+		printf("; SYN without data%s%s%s\n",
+		       v->tfo_option ? " (Fast Open " : "",
+		       v->tfo_option ? v->tfo_option : "",
+		       v->tfo_option ? ")" : "");
+}
+
+static void print_send_text(const struct tfo_report *r,
+			    const struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+
+	if (v->case_name)
+		printf("\n%s%s%.0d%s: ", v->case_name, v->attempt ? " #" : "",
+		       v->attempt, "");
+	else
+		printf("\n");
+	printf("%s(fd %d) by %s[%d]\n", v->syscall, e->fd, e->comm, e->tgid);
+	if (v->libc_func)
+		print_flags_line("libc", v->libc_func, e->libc.flags,
+				 e->libc.addrlen, e->libc.family);
+	else
+		printf("  libc    %s\n",
+		       e->syscall == TFO_SYS_CONNECT || e->syscall == TFO_SYS_WRITE ?
+			       "(no flags argument)" :
+			       "bypassed (no libc send wrapper made this call)");
+	print_flags_line("kernel", v->syscall, e->flags, e->addrlen, e->family);
+	if (e->ret >= 0)
+		printf("  result  %lld\n", (long long)e->ret);
+	else
+		printf("  result  -1 %s\n", v->err);
+	print_origin_text(r, v);
+	print_tcp_text(v);
+}
+
+/* ---------------------------------------------------------- verdict */
+
+static void account(struct tfo_report *r, const struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+	struct tfo_rejection *rej;
+	bool fastopen = e->flags & MSG_FASTOPEN;
+
+	r->sends++;
+	if (v->libc_func) {
+		r->libc_seen++;
+		r->libc_changed += e->libc.flags != e->flags;
+	} else if (e->syscall != TFO_SYS_CONNECT && e->syscall != TFO_SYS_WRITE) {
+		r->libc_unseen++;
+	}
+	if (fastopen && e->ret >= 0 && e->addrlen > 0)
+		r->fastopen_ok_with_addr++;
+	if (fastopen && e->ret == -EINVAL && e->addrlen <= 0)
+		r->einval_without_addr++;
+	if (e->ret >= 0 || r->nrej == TFO_MAX_REJECTIONS)
+		return;
+	rej = &r->rej[r->nrej++];
+	snprintf(rej->case_name, sizeof(rej->case_name), "%s",
+		 v->case_name ? v->case_name : e->comm);
+	rej->syscall = v->syscall;
+	rej->err = v->err;
+	snprintf(rej->function, sizeof(rej->function), "%s",
+		 v->function ? v->function : "");
+	rej->layer = v->layer;
+	snprintf(rej->condition, sizeof(rej->condition), "%s", v->condition);
+}
+
+void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
+		     const char *case_name, int attempt)
+{
+	struct send_view v;
+
+	decode(r, e, case_name, attempt, &v);
+	account(r, &v);
+	if (env.json)
+		print_send_json(r, &v);
+	else
+		print_send_text(r, &v);
+}
+
+void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
+		      const char *backend_why)
+{
+	memset(r, 0, sizeof(*r));
+	r->session = s;
+	if (env.json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string("start"));
+		json_object_object_add(o, "backend", json_object_new_string(
+							     backend_name(s->backend)));
+		json_object_object_add(o, "reason",
+				       json_object_new_string(backend_why));
+		json_object_object_add(o, "libc", json_str_or_null(s->libc));
+		json_object_object_add(o, "send_path_functions",
+				       json_object_new_int(s->nfuncs));
+		json_print_line(o);
+		return;
+	}
+	printf("tracer tfo: backend %s (%s)\n", backend_name(s->backend),
+	       backend_why);
+	printf("libc wrappers: %s; send-path functions traced: %d%s\n",
+	       s->libc[0] ? s->libc : s->libc_why, s->nfuncs,
+	       s->nfuncs ? "" : " (origin at socket layer at best)");
+	fflush(stdout);
+}
+
+static const char *libc_answer(const struct tfo_report *r)
+{
+	if (!r->libc_seen)
+		return "no libc wrapper call was seen";
+	if (r->libc_changed)
+		return "libc changed the flags on their way to the kernel";
+	return "libc passes the flags to the kernel unchanged";
+}
+
+static const char *who_rejects(const struct tfo_report *r)
+{
+	if (!r->nrej)
+		return NULL;
+	if (r->libc_seen && !r->libc_changed)
+		return "kernel";
+	return r->libc_changed ? "libc" : NULL;
+}
+
+static void print_verdict_json(const struct tfo_report *r)
+{
+	json_object *o = json_object_new_object();
+	json_object *rej = json_object_new_array();
+
+	for (int i = 0; i < r->nrej; i++) {
+		json_object *x = json_object_new_object();
+
+		json_object_object_add(x, "case", json_object_new_string(
+							  r->rej[i].case_name));
+		json_object_object_add(x, "syscall", json_object_new_string(
+							     r->rej[i].syscall));
+		json_object_object_add(x, "errno", json_object_new_string(
+							   r->rej[i].err));
+		json_object_object_add(x, "function",
+				       json_str_or_null(r->rej[i].function));
+		json_object_object_add(x, "layer", json_object_new_string(
+							   r->rej[i].layer));
+		json_object_object_add(x, "condition",
+				       json_str_or_null(r->rej[i].condition));
+		json_object_array_add(rej, x);
+	}
+	json_object_object_add(o, "event", json_object_new_string("verdict"));
+	json_object_object_add(o, "libc_changes_flags",
+			       r->libc_seen ? json_object_new_boolean(
+						      r->libc_changed > 0) :
+					      NULL);
+	json_object_object_add(o, "rejected_by", json_str_or_null(who_rejects(r)));
+	json_object_object_add(o, "sends", json_object_new_int(r->sends));
+	json_object_object_add(o, "libc_seen", json_object_new_int(r->libc_seen));
+	json_object_object_add(o, "libc_bypassed",
+			       json_object_new_int(r->libc_unseen));
+	json_object_object_add(o, "rejections", rej);
+	json_object_object_add(o, "lost_events", json_object_new_int64(
+							 (int64_t)tfo_session_lost(
+								 r->session)));
+	json_object_object_add(o, "summary", json_object_new_string(
+						     libc_answer(r)));
+	json_print_line(o);
+}
+
+static void print_verdict_text(const struct tfo_report *r)
+{
+	unsigned long long lost = tfo_session_lost(r->session);
+
+	printf("\nVerdict\n");
+	printf("  libc:   %s (%d of %d sends seen at libc; %d made without a "
+	       "probed libc wrapper)\n",
+	       libc_answer(r), r->libc_seen, r->sends, r->libc_unseen);
+	if (!r->nrej)
+		printf("  kernel: rejected no send\n");
+	else
+		printf("  kernel: rejected %d send%s:\n", r->nrej,
+		       r->nrej > 1 ? "s" : "");
+	for (int i = 0; i < r->nrej; i++) {
+		const struct tfo_rejection *x = &r->rej[i];
+
+		printf("    %-20s %-8s %-11s %s %s%s%s\n", x->case_name,
+		       x->syscall, x->err, x->function[0] ? x->function : "-",
+		       x->layer[0] == 'f' ? "" : "(socket layer)",
+		       x->condition[0] ? ": " : "", x->condition);
+	}
+	if (who_rejects(r) && !strcmp(who_rejects(r), "kernel"))
+		printf("  answer: the kernel, not glibc, rejects these sends: "
+		       "MSG_FASTOPEN reaches the kernel unchanged.\n");
+	if (r->fastopen_ok_with_addr && r->einval_without_addr)
+		printf("          MSG_FASTOPEN with a destination address "
+		       "succeeded (%d); EINVAL came from sends without one "
+		       "(%d): a Fast Open send must carry the address it "
+		       "connects to.\n",
+		       r->fastopen_ok_with_addr, r->einval_without_addr);
+	if (lost)
+		printf("  lost:   %llu events (ring buffer full)\n", lost);
+}
+
+void tfo_report_verdict(struct tfo_report *r)
+{
+	if (env.json)
+		print_verdict_json(r);
+	else
+		print_verdict_text(r);
+}

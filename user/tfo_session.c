@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+
+#include "libc.h"
+#include "output.h"
+#include "tfo.skel.h"
+#include "tfo_session.h"
+
+/*
+ * Kernel functions on the MSG_FASTOPEN send path (see KERNEL-NOTES: from
+ * __sys_sendmsg/__sys_sendto down to tcp_v4_connect), outermost first. Which
+ * of them exist out of line differs per kernel (tcp_sendmsg_fastopen was
+ * static before 6.1, __sock_sendmsg is inlined on 6.12+): only those in BTF
+ * with an int return and in kallsyms are traced. Error-path helpers such as
+ * sk_stream_error() are left out: called after the failure, they would hide
+ * the origin.
+ */
+static const char *const send_path[] = {
+	"__sys_sendto",		 "__sys_sendmsg",	"___sys_sendmsg",
+	"____sys_sendmsg",	 "__sys_sendmmsg",	"__sock_sendmsg",
+	"sock_sendmsg",		 "security_socket_sendmsg", "inet_sendmsg",
+	"inet6_sendmsg",	 "tcp_sendmsg",		"tcp_sendmsg_locked",
+	"tcp_sendmsg_fastopen",	 "__inet_stream_connect", "tcp_v4_connect",
+	"tcp_v6_connect",	 "sk_stream_wait_connect", "udp_sendmsg",
+	"udpv6_sendmsg",
+};
+
+static const struct btf_type *kfunc_proto(const struct btf *btf,
+					  const char *func)
+{
+	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	const struct btf_type *t;
+
+	if (id <= 0)
+		return NULL;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	return t && btf_is_func_proto(t) ? t : NULL;
+}
+
+int kfunc_param_index(const struct btf *btf, const char *func,
+		      const char *param)
+{
+	const struct btf_type *proto = btf ? kfunc_proto(btf, func) : NULL;
+	const struct btf_param *p;
+
+	if (!proto)
+		return -1;
+	p = btf_params(proto);
+	for (int i = 0; i < btf_vlen(proto); i++)
+		if (!strcmp(btf__name_by_offset(btf, p[i].name_off), param))
+			return i;
+	return -1;
+}
+
+static bool returns_int(const struct btf *btf, const struct btf_type *proto)
+{
+	const struct btf_type *t = btf__type_by_id(btf, proto->type);
+
+	while (t && (btf_is_typedef(t) || btf_is_mod(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_int(t);
+}
+
+/* ftrace's list of functions fentry and kprobes can attach to, if readable */
+static bool ftrace_can_trace(const char *func)
+{
+	static const char *const lists[] = {
+		"/sys/kernel/tracing/available_filter_functions",
+		"/sys/kernel/debug/tracing/available_filter_functions",
+	};
+	char line[256];
+	size_t len = strlen(func);
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		FILE *f = fopen(lists[i], "re");
+		bool found = false;
+
+		if (!f)
+			continue;
+		while (!found && fgets(line, sizeof(line), f))
+			found = !strncmp(line, func, len) &&
+				(line[len] == '\n' || line[len] == ' ');
+		fclose(f);
+		return found;
+	}
+	return true; /* no list to ask: let the attach decide */
+}
+
+static void find_send_path(struct tfo_session *s)
+{
+	for (size_t i = 0; i < sizeof(send_path) / sizeof(send_path[0]); i++) {
+		const char *name = send_path[i];
+		const struct btf_type *proto = kfunc_proto(s->btf, name);
+
+		if (!proto || !returns_int(s->btf, proto) ||
+		    !ksyms_has(s->ksyms, name) || !ftrace_can_trace(name)) {
+			info("send path: %s not traceable on this kernel", name);
+			continue;
+		}
+		if (s->nfuncs == TFO_FENTRY_SLOTS)
+			break;
+		s->funcs[s->nfuncs++] = name;
+	}
+}
+
+static struct bpf_program *slot_prog(struct tfo_bpf *skel, bool exit, int i)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "tfo_%s_%d", exit ? "fexit" : "fentry", i);
+	return bpf_object__find_program_by_name(skel->obj, name);
+}
+
+/* fentry: retarget one slot pair per function, switch the rest off. */
+static int setup_fentry_slots(struct tfo_session *s)
+{
+	bool on = s->backend == BACKEND_FENTRY;
+
+	for (int i = 0; i < TFO_FENTRY_SLOTS; i++) {
+		for (int exit = 0; exit < 2; exit++) {
+			struct bpf_program *p = slot_prog(s->skel, exit, i);
+			int err;
+
+			if (!p)
+				return -ENOENT;
+			if (!on || i >= s->nfuncs) {
+				bpf_program__set_autoload(p, false);
+				continue;
+			}
+			err = bpf_program__set_attach_target(p, 0, s->funcs[i]);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
+{
+	struct tfo_bpf *skel = s->skel;
+
+	skel->rodata->nr_sendto = SYS_sendto;
+	skel->rodata->nr_sendmsg = SYS_sendmsg;
+	skel->rodata->nr_sendmmsg = SYS_sendmmsg;
+	skel->rodata->nr_connect = SYS_connect;
+	skel->rodata->nr_write = SYS_write;
+	skel->rodata->only_fastopen = o->only_fastopen;
+
+	if (s->backend != BACKEND_KPROBE) {
+		bpf_program__set_autoload(skel->progs.tfo_kprobe, false);
+		bpf_program__set_autoload(skel->progs.tfo_kretprobe, false);
+	}
+	s->sock_layer = o->kf->sock_send_length.ok;
+	if (!s->sock_layer)
+		bpf_program__set_autoload(skel->progs.tfo_sock_send_length,
+					  false);
+}
+
+static int add_link(struct tfo_session *s, struct bpf_link *link)
+{
+	if (!link)
+		return -errno;
+	if (s->nlinks == TFO_MAX_LINKS) {
+		bpf_link__destroy(link);
+		return -E2BIG;
+	}
+	s->links[s->nlinks++] = link;
+	return 0;
+}
+
+static int attach_kprobes(struct tfo_session *s)
+{
+	for (int i = 0; i < s->nfuncs; i++) {
+		struct bpf_link *entry, *ret;
+
+		entry = bpf_program__attach_kprobe(s->skel->progs.tfo_kprobe,
+						   false, s->funcs[i]);
+		if (add_link(s, entry))
+			return fail(EXIT_NOSUPPORT, "kprobe on %s: %s",
+				    s->funcs[i], strerror(errno));
+		ret = bpf_program__attach_kprobe(s->skel->progs.tfo_kretprobe,
+						 true, s->funcs[i]);
+		if (add_link(s, ret))
+			return fail(EXIT_NOSUPPORT, "kretprobe on %s: %s",
+				    s->funcs[i], strerror(errno));
+	}
+	return 0;
+}
+
+/* Uprobes on the libc wrappers: what the program handed to libc. */
+static void attach_libc(struct tfo_session *s, pid_t pid)
+{
+	const struct {
+		const char *sym;
+		struct bpf_program *prog;
+	} wrappers[] = {
+		{ "send", s->skel->progs.libc_send },
+		{ "sendto", s->skel->progs.libc_sendto },
+		{ "sendmsg", s->skel->progs.libc_sendmsg },
+		{ "sendmmsg", s->skel->progs.libc_sendmmsg },
+	};
+
+	if (libc_path_of(pid, s->libc, sizeof(s->libc))) {
+		snprintf(s->libc_why, sizeof(s->libc_why),
+			 "no C library found%s", pid ? " in the process" : "");
+		s->libc[0] = '\0';
+		return;
+	}
+	for (size_t i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = wrappers[i].sym);
+		struct bpf_link *l = bpf_program__attach_uprobe_opts(
+			wrappers[i].prog, -1, s->libc, 0, &uo);
+
+		if (add_link(s, l)) {
+			snprintf(s->libc_why, sizeof(s->libc_why),
+				 "uprobe on %s in %s: %s", wrappers[i].sym,
+				 s->libc, strerror(errno));
+			s->libc[0] = '\0';
+			return;
+		}
+	}
+}
+
+static int load_and_attach(struct tfo_session *s,
+			   const struct tfo_session_opts *o)
+{
+	int err = setup_fentry_slots(s);
+
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot set fentry targets: %s",
+			    strerror(-err));
+	configure(s, o);
+	err = tfo_bpf__load(s->skel);
+	if (err)
+		return fail(err == -EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
+			    "cannot load the tfo BPF programs (%s backend): %s",
+			    backend_name(s->backend), strerror(-err));
+	err = tfo_bpf__attach(s->skel);
+	if (err)
+		return fail(EXIT_NOSUPPORT,
+			    "cannot attach the tfo BPF programs (%s backend): %s",
+			    backend_name(s->backend), strerror(-err));
+	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
+		return err;
+	attach_libc(s, o->libc_pid);
+	if (!s->libc[0])
+		warn("libc wrappers not traced: %s", s->libc_why);
+	return 0;
+}
+
+int tfo_session_open(struct tfo_session *s, const struct tfo_session_opts *o)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->backend = o->backend;
+	s->ksyms = ksyms_load();
+	s->btf = btf__load_vmlinux_btf();
+	if (!s->ksyms || !s->btf)
+		return fail(EXIT_NOSUPPORT, "cannot read %s",
+			    s->btf ? "/proc/kallsyms" : "kernel BTF");
+	if (s->backend == BACKEND_FENTRY || s->backend == BACKEND_KPROBE)
+		find_send_path(s);
+	s->skel = tfo_bpf__open();
+	if (!s->skel)
+		return fail(EXIT_RUNTIME, "cannot open the tfo BPF object: %s",
+			    strerror(errno));
+	err = load_and_attach(s, o);
+	if (err)
+		return err;
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events),
+				 o->on_event, o->ctx, NULL);
+	if (!s->rb)
+		return fail(EXIT_RUNTIME, "cannot open the ring buffer: %s",
+			    strerror(errno));
+	return 0;
+}
+
+int tfo_session_trace(struct tfo_session *s, pid_t tgid)
+{
+	__u32 key = tgid;
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(s->skel->maps.traced_tgids, &key, sizeof(key),
+				 &one, sizeof(one), BPF_ANY))
+		return fail(EXIT_RUNTIME, "cannot trace pid %d: %s", tgid,
+			    strerror(errno));
+	return 0;
+}
+
+unsigned long long tfo_session_lost(const struct tfo_session *s)
+{
+	return s->skel ? s->skel->bss->lost_events : 0;
+}
+
+void tfo_session_close(struct tfo_session *s)
+{
+	ring_buffer__free(s->rb);
+	for (int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	tfo_bpf__destroy(s->skel);
+	btf__free(s->btf);
+	ksyms_free(s->ksyms);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Loading and attaching the tfo skeleton for one backend. */
+#ifndef TRACER_TFO_SESSION_H
+#define TRACER_TFO_SESSION_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <bpf/libbpf.h>
+
+#include "ksyms.h"
+#include "probe.h"
+#include "tfo_event.h"
+
+#define TFO_MAX_LINKS (TFO_FENTRY_SLOTS * 2 + 8)
+
+struct tfo_session {
+	struct tfo_bpf *skel;
+	struct ring_buffer *rb;
+	enum backend backend;
+	struct ksyms *ksyms;
+	struct btf *btf; /* vmlinux */
+	/* send-path functions traced with fentry/fexit or kprobes */
+	const char *funcs[TFO_FENTRY_SLOTS];
+	int nfuncs;
+	struct bpf_link *links[TFO_MAX_LINKS];
+	int nlinks;
+	char libc[PATH_MAX]; /* libc whose wrappers are probed, "" if none */
+	char libc_why[PATH_MAX + 128]; /* why not, when libc[0] == 0 */
+	bool sock_layer; /* sock:sock_send_length is traced */
+};
+
+struct tfo_session_opts {
+	enum backend backend;
+	const struct kernel_features *kf;
+	bool only_fastopen; /* false: every send (--all) */
+	pid_t libc_pid; /* whose libc to probe; 0 = the tracer's */
+	ring_buffer_sample_fn on_event;
+	void *ctx;
+};
+
+/* Returns 0 or an exit code after reporting the error. */
+int tfo_session_open(struct tfo_session *s, const struct tfo_session_opts *o);
+/* Add a thread group (and, from now on, its children) to the traced set. */
+int tfo_session_trace(struct tfo_session *s, pid_t tgid);
+unsigned long long tfo_session_lost(const struct tfo_session *s);
+void tfo_session_close(struct tfo_session *s);
+
+/* Index of parameter @param of kernel function @func in BTF, or -1. */
+int kfunc_param_index(const struct btf *btf, const char *func,
+		      const char *param);
+
+#endif
