@@ -197,3 +197,29 @@ def fields(event, what, **expected):
     bad = [f"{k}: expected {v!r}, got {event.get(k, '<missing>')!r}"
            for k, v in expected.items() if event.get(k, object()) != v]
     check(not bad, f"{what}: " + "; ".join(bad) + f"\n  event: {json.dumps(event)}")
+
+
+# ------------------------------------------------------------ the kernel
+
+_probe = None
+
+
+def probe():
+    """`tracer -j probe`, once: {"features": {name: {"ok", "reason"}}, ...}."""
+    global _probe
+    if _probe is None:
+        res = tracer("-j", "probe")
+        exit_code(res, 0)
+        found = find(res.json(), event="probe")
+        check(len(found) == 1, "tracer -j probe: expected one probe event",
+              res)
+        _probe = found[0]
+    return _probe
+
+
+def feature(name):
+    """(ok, reason) of one probed feature."""
+    f = probe().get("features", {}).get(name)
+    check(isinstance(f, dict) and "ok" in f,
+          f"tracer -j probe: no features.{name}.ok in {probe()!r}")
+    return f["ok"], f.get("reason")
