@@ -45,7 +45,12 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test vmlinux install tidy format-check
+.PHONY: all clean deps test test-progs vmlinux install tidy format-check
+
+# Debian 12 packages needed to build, run and test (installed by `make deps`).
+DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
+	libjson-c-dev libcap-dev pkg-config make gcc python3 ruby iproute2 \
+	libcap2-bin util-linux
 
 all: tracer
 
@@ -80,6 +85,15 @@ test-progs: $(TEST_PROGS)
 
 test: tracer test-progs
 	$(Q)python3 tests/run.py
+
+deps:
+	$(Q)missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  APT      $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 vmlinux:
 	$(call msg,GEN,$(VMLINUX))

@@ -177,6 +177,9 @@ static void explain_from_state(struct send_view *v)
 		 e->family == AF_UNSPEC)
 		snprintf(v->condition, sizeof(v->condition),
 			 "destination address family is AF_UNSPEC");
+	else if (err == ECONNREFUSED && e->syn.seen)
+		snprintf(v->condition, sizeof(v->condition),
+			 "the SYN was answered with a reset (nothing listens there)");
 	else if (err == EISCONN && e->state_at_entry == KERNEL_TCP_ESTABLISHED)
 		snprintf(v->condition, sizeof(v->condition),
 			 "socket already connected (ESTABLISHED at entry)");
@@ -302,18 +305,39 @@ static void print_send_json(const struct tfo_report *r,
 
 /* ------------------------------------------------------------- text */
 
+static void print_address(int addrlen, int family)
+{
+	if (addrlen > 0)
+		printf("%s address (addrlen %d)\n",
+		       addrlen >= 2 ? family_name(family) : "short", addrlen);
+	else
+		printf("no address (addrlen %d)\n", addrlen);
+}
+
 static void print_flags_line(const char *who, const char *func,
 			     unsigned int flags, int addrlen, int family)
 {
 	char fl[96];
 
-	printf("  %-7s %-8s flags %s", who, func,
+	printf("  %-7s %-8s flags %s, ", who, func,
 	       msg_flags_str(flags, fl, sizeof(fl)));
-	if (addrlen > 0)
-		printf(", %s address (addrlen %d)\n",
-		       addrlen >= 2 ? family_name(family) : "short", addrlen);
-	else
-		printf(", no address (addrlen %d)\n", addrlen);
+	print_address(addrlen, family);
+}
+
+/* The kernel's view: connect() and write() have no flags argument. */
+static void print_kernel_line(const struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+
+	if (e->syscall == TFO_SYS_WRITE) {
+		printf("  kernel  write    on a TCP_FASTOPEN_CONNECT socket\n");
+	} else if (e->syscall == TFO_SYS_CONNECT) {
+		printf("  kernel  connect  TCP_FASTOPEN_CONNECT set, ");
+		print_address(e->addrlen, e->family);
+	} else {
+		print_flags_line("kernel", v->syscall, e->flags, e->addrlen,
+				 e->family);
+	}
 }
 
 static void print_origin_text(const struct tfo_report *r,
@@ -368,21 +392,15 @@ static void print_send_text(const struct tfo_report *r,
 {
 	const struct tfo_event *e = v->ev;
 
-	if (v->case_name)
-		printf("\n%s%s%.0d%s: ", v->case_name, v->attempt ? " #" : "",
-		       v->attempt, "");
-	else
-		printf("\n");
-	printf("%s(fd %d) by %s[%d]\n", v->syscall, e->fd, e->comm, e->tgid);
+	/* Built-in cases have a title line already. */
+	printf("%s%s(fd %d) by %s[%d]\n", v->case_name ? "" : "\n", v->syscall,
+	       e->fd, e->comm, e->tgid);
 	if (v->libc_func)
 		print_flags_line("libc", v->libc_func, e->libc.flags,
 				 e->libc.addrlen, e->libc.family);
-	else
-		printf("  libc    %s\n",
-		       e->syscall == TFO_SYS_CONNECT || e->syscall == TFO_SYS_WRITE ?
-			       "(no flags argument)" :
-			       "bypassed (no libc send wrapper made this call)");
-	print_flags_line("kernel", v->syscall, e->flags, e->addrlen, e->family);
+	else if (e->syscall != TFO_SYS_CONNECT && e->syscall != TFO_SYS_WRITE)
+		printf("  libc    bypassed (no libc send wrapper made this call)\n");
+	print_kernel_line(v);
 	if (e->ret >= 0)
 		printf("  result  %lld\n", (long long)e->ret);
 	else
@@ -414,7 +432,9 @@ static void account(struct tfo_report *r, const struct send_view *v)
 		return;
 	rej = &r->rej[r->nrej++];
 	snprintf(rej->case_name, sizeof(rej->case_name), "%s",
-		 v->case_name ? v->case_name : e->comm);
+		 v->case_name ? v->case_name : "");
+	snprintf(rej->comm, sizeof(rej->comm), "%s", e->comm);
+	rej->pid = e->tgid;
 	rej->syscall = v->syscall;
 	rej->err = v->err;
 	snprintf(rej->function, sizeof(rej->function), "%s",
@@ -469,7 +489,7 @@ static const char *libc_answer(const struct tfo_report *r)
 		return "no libc wrapper call was seen";
 	if (r->libc_changed)
 		return "libc changed the flags on their way to the kernel";
-	return "libc passes the flags to the kernel unchanged";
+	return "libc passed the flags to the kernel unchanged";
 }
 
 static const char *who_rejects(const struct tfo_report *r)
@@ -489,8 +509,11 @@ static void print_verdict_json(const struct tfo_report *r)
 	for (int i = 0; i < r->nrej; i++) {
 		json_object *x = json_object_new_object();
 
-		json_object_object_add(x, "case", json_object_new_string(
-							  r->rej[i].case_name));
+		json_object_object_add(x, "case",
+				       json_str_or_null(r->rej[i].case_name));
+		json_object_object_add(x, "pid", json_object_new_int(r->rej[i].pid));
+		json_object_object_add(x, "comm",
+				       json_object_new_string(r->rej[i].comm));
 		json_object_object_add(x, "syscall", json_object_new_string(
 							     r->rej[i].syscall));
 		json_object_object_add(x, "errno", json_object_new_string(
@@ -527,9 +550,12 @@ static void print_verdict_text(const struct tfo_report *r)
 	unsigned long long lost = tfo_session_lost(r->session);
 
 	printf("\nVerdict\n");
-	printf("  libc:   %s (%d of %d sends seen at libc; %d made without a "
-	       "probed libc wrapper)\n",
-	       libc_answer(r), r->libc_seen, r->sends, r->libc_unseen);
+	printf("  libc:   %s in %d of %d calls it wrapped", libc_answer(r),
+	       r->libc_seen - r->libc_changed, r->libc_seen);
+	if (r->libc_unseen)
+		printf("; %d send%s bypassed libc", r->libc_unseen,
+		       r->libc_unseen > 1 ? "s" : "");
+	printf("\n");
 	if (!r->nrej)
 		printf("  kernel: rejected no send\n");
 	else
@@ -538,7 +564,13 @@ static void print_verdict_text(const struct tfo_report *r)
 	for (int i = 0; i < r->nrej; i++) {
 		const struct tfo_rejection *x = &r->rej[i];
 
-		printf("    %-20s %-8s %-11s %s %s%s%s\n", x->case_name,
+		char who[48];
+
+		if (x->case_name[0])
+			snprintf(who, sizeof(who), "%s", x->case_name);
+		else
+			snprintf(who, sizeof(who), "%s[%d]", x->comm, x->pid);
+		printf("    %-20s %-8s %-11s %s %s%s%s\n", who,
 		       x->syscall, x->err, x->function[0] ? x->function : "-",
 		       x->layer[0] == 'f' ? "" : "(socket layer)",
 		       x->condition[0] ? ": " : "", x->condition);
@@ -552,6 +584,10 @@ static void print_verdict_text(const struct tfo_report *r)
 		       "(%d): a Fast Open send must carry the address it "
 		       "connects to.\n",
 		       r->fastopen_ok_with_addr, r->einval_without_addr);
+	if (r->session->backend == BACKEND_TRACEPOINT && r->nrej)
+		printf("  note:   the tracepoint backend sees the socket layer; "
+		       "the function inside it that said no needs the fentry "
+		       "or kprobe backend.\n");
 	if (lost)
 		printf("  lost:   %llu events (ring buffer full)\n", lost);
 }

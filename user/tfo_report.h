@@ -9,7 +9,9 @@
 #define TFO_MAX_REJECTIONS 64
 
 struct tfo_rejection {
-	char case_name[32];
+	char case_name[32]; /* "" outside the built-in investigation */
+	char comm[16];
+	int pid;
 	const char *syscall;
 	const char *err;
 	char function[64];
