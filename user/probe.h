@@ -18,8 +18,14 @@ struct kernel_features {
 	struct feature fentry; /* fentry+fexit program really loads and attaches */
 	struct feature kprobe; /* kprobe+kretprobe really attach */
 	struct feature tp_btf; /* tp_btf program loads and attaches */
-	struct feature tracepoint; /* classic tracepoints (tracefs) */
-	struct feature uprobe; /* uprobe PMU, attach to own code */
+	/*
+	 * tracepoint: classic tracepoints (tracefs mounted, event id, program
+	 * loads); uprobe: uprobe PMU, program loads. No backend needs them, and
+	 * detaching a perf event costs RCU grace periods (40-150 ms), so only
+	 * `tracer probe` also attaches them (uprobe: to our own code).
+	 */
+	struct feature tracepoint;
+	struct feature uprobe;
 	struct feature ringbuf; /* BPF_MAP_TYPE_RINGBUF */
 	struct feature sock_send_length; /* sock:sock_send_length (6.3+) */
 	struct feature sk_data_ready; /* sock:sk_data_ready (6.3+) */
