@@ -167,7 +167,7 @@ static int attach_btf_prog(struct feature *f, const char *kind,
 	return link_fd;
 }
 
-/* fentry and fexit (BPF trampoline) on PROBE_KFUNC must both load and attach. */
+/* fentry and fexit (BPF trampoline) on PROBE_KFUNC must load and attach. */
 static void probe_fentry(struct feature *f, const struct btf *vmlinux)
 {
 	int id, entry_link, exit_link;
@@ -473,9 +473,9 @@ static void log_lap(const char *what, double *mark)
 }
 
 /*
- * Every probe but one step takes well under a millisecond. What costs is
- * tearing down a perf-event based attachment (kprobe, uprobe, classic
- * tracepoint): the kernel waits for RCU grace periods, Tasks Trace ones
+ * Parsing vmlinux BTF takes about 10 ms and most probes well under one. What
+ * costs is tearing down a perf-event based attachment (kprobe, uprobe,
+ * classic tracepoint): the kernel waits for RCU grace periods, Tasks Trace ones
  * included, in tracepoint_synchronize_unregister() and (since the fix for
  * CVE-2024-56675, also in 6.1.y and 6.12.y) perf_event_detach_bpf_prog(),
  * serialised under event_mutex: 40 to 150 ms per attachment here. kprobes
