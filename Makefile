@@ -45,6 +45,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all clean deps test test-progs vmlinux install tidy format-check
 
 # Debian 12 packages needed to build, run and test (installed by `make deps`).

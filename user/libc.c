@@ -42,7 +42,7 @@ static int libc_from_maps(pid_t pid, char *path, size_t len)
 	return found;
 }
 
-int libc_path_of(pid_t pid, char *path, size_t len)
+int libc_path_of(pid_t pid, bool self, char *path, size_t len)
 {
 	static const char *const standard[] = {
 		"/lib/x86_64-linux-gnu/libc.so.6",
@@ -55,7 +55,16 @@ int libc_path_of(pid_t pid, char *path, size_t len)
 		return 0;
 	if (pid)
 		return -1;
-	/* A static tracer maps no libc; the programs it starts still may. */
+	/* A static tracer maps no libc: its own binary holds the wrappers. */
+	if (self) {
+		ssize_t n = readlink("/proc/self/exe", path, len - 1);
+
+		if (n <= 0)
+			return -1;
+		path[n] = '\0';
+		return 0;
+	}
+	/* The programs a static tracer starts still use the system's. */
 	for (size_t i = 0; i < sizeof(standard) / sizeof(standard[0]); i++) {
 		if (!access(standard[i], R_OK)) {
 			snprintf(path, len, "%s", standard[i]);

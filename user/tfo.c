@@ -325,6 +325,7 @@ static int open_session(struct tfo_run *run, const struct tfo_opts *o,
 		.kf = &kf,
 		.only_fastopen = !o->all && o->command,
 		.libc_pid = o->pid,
+		.libc_self = !o->pid && !o->command,
 		.on_event = handle_event,
 		.ctx = run,
 	};

@@ -194,7 +194,7 @@ static int attach_kprobes(struct tfo_session *s)
 }
 
 /* Uprobes on the libc wrappers: what the program handed to libc. */
-static void attach_libc(struct tfo_session *s, pid_t pid)
+static void attach_libc(struct tfo_session *s, pid_t pid, bool self)
 {
 	const struct {
 		const char *sym;
@@ -205,8 +205,9 @@ static void attach_libc(struct tfo_session *s, pid_t pid)
 		{ "sendmsg", s->skel->progs.libc_sendmsg },
 		{ "sendmmsg", s->skel->progs.libc_sendmmsg },
 	};
+	int attached = 0;
 
-	if (libc_path_of(pid, s->libc, sizeof(s->libc))) {
+	if (libc_path_of(pid, self, s->libc, sizeof(s->libc))) {
 		snprintf(s->libc_why, sizeof(s->libc_why),
 			 "no C library found%s", pid ? " in the process" : "");
 		s->libc[0] = '\0';
@@ -217,13 +218,17 @@ static void attach_libc(struct tfo_session *s, pid_t pid)
 		struct bpf_link *l = bpf_program__attach_uprobe_opts(
 			wrappers[i].prog, -1, s->libc, 0, &uo);
 
-		if (add_link(s, l)) {
-			snprintf(s->libc_why, sizeof(s->libc_why),
-				 "uprobe on %s in %s: %s", wrappers[i].sym,
-				 s->libc, strerror(errno));
-			s->libc[0] = '\0';
-			return;
-		}
+		/* A static binary links only the wrappers it calls. */
+		if (add_link(s, l))
+			info("uprobe on %s in %s: %s", wrappers[i].sym, s->libc,
+			     strerror(errno));
+		else
+			attached++;
+	}
+	if (!attached) {
+		snprintf(s->libc_why, sizeof(s->libc_why),
+			 "no send wrapper could be probed in %s", s->libc);
+		s->libc[0] = '\0';
 	}
 }
 
@@ -248,7 +253,7 @@ static int load_and_attach(struct tfo_session *s,
 			    backend_name(s->backend), strerror(-err));
 	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
 		return err;
-	attach_libc(s, o->libc_pid);
+	attach_libc(s, o->libc_pid, o->libc_self);
 	if (!s->libc[0])
 		warn("libc wrappers not traced: %s", s->libc_why);
 	return 0;

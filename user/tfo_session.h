@@ -36,6 +36,7 @@ struct tfo_session_opts {
 	const struct kernel_features *kf;
 	bool only_fastopen; /* false: every send (--all) */
 	pid_t libc_pid; /* whose libc to probe; 0 = the tracer's */
+	bool libc_self; /* the tracer itself sends (built-in cases) */
 	ring_buffer_sample_fn on_event;
 	void *ctx;
 };
