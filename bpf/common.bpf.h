@@ -48,19 +48,19 @@ static __always_inline void forget_exit(struct task_struct *task)
 		bpf_map_delete_elem(&traced_tgids, &tgid);
 }
 
-#define TRACER_FOLLOW_CHILDREN(prefix)                                       \
-	SEC("tp_btf/sched_process_fork")                                     \
-	int BPF_PROG(prefix##_fork, struct task_struct *parent,              \
-		     struct task_struct *child)                              \
-	{                                                                    \
-		follow_fork(parent, child);                                  \
-		return 0;                                                    \
-	}                                                                    \
-	SEC("tp_btf/sched_process_exit")                                     \
-	int BPF_PROG(prefix##_exit, struct task_struct *task)                \
-	{                                                                    \
-		forget_exit(task);                                           \
-		return 0;                                                    \
+#define TRACER_FOLLOW_CHILDREN(prefix)                          \
+	SEC("tp_btf/sched_process_fork")                        \
+	int BPF_PROG(prefix##_fork, struct task_struct *parent, \
+		     struct task_struct *child)                 \
+	{                                                       \
+		follow_fork(parent, child);                     \
+		return 0;                                       \
+	}                                                       \
+	SEC("tp_btf/sched_process_exit")                        \
+	int BPF_PROG(prefix##_exit, struct task_struct *task)   \
+	{                                                       \
+		forget_exit(task);                              \
+		return 0;                                       \
 	}
 
 #endif

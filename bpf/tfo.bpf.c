@@ -532,18 +532,18 @@ static __always_inline void on_fexit(void *ctx)
 
 /* fentry/fexit programs bind to one function each: the loader retargets
  * as many slots as it has send-path functions and disables the rest. */
-#define FENTRY_SLOT(n)                                                       \
-	SEC("fentry")                                                        \
-	int BPF_PROG(tfo_fentry_##n)                                         \
-	{                                                                    \
-		on_fentry(ctx);                                              \
-		return 0;                                                    \
-	}                                                                    \
-	SEC("fexit")                                                         \
-	int BPF_PROG(tfo_fexit_##n)                                          \
-	{                                                                    \
-		on_fexit(ctx);                                               \
-		return 0;                                                    \
+#define FENTRY_SLOT(n)               \
+	SEC("fentry")                \
+	int BPF_PROG(tfo_fentry_##n) \
+	{                            \
+		on_fentry(ctx);      \
+		return 0;            \
+	}                            \
+	SEC("fexit")                 \
+	int BPF_PROG(tfo_fexit_##n)  \
+	{                            \
+		on_fexit(ctx);       \
+		return 0;            \
 	}
 
 FENTRY_SLOT(0)

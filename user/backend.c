@@ -17,7 +17,8 @@ const char *backend_name(enum backend b)
 
 int backend_parse(const char *s, enum backend *out)
 {
-	for (size_t i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
+	for (size_t i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]);
+	     i++) {
 		if (!strcmp(s, backend_names[i])) {
 			*out = (enum backend)i;
 			return 0;

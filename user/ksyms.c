@@ -16,7 +16,10 @@ struct ksyms {
 	size_t cap;
 };
 
-static int ksym_by_addr(const void *a, const void *b)
+/* qsort() comparator: the signature is qsort's. */
+static int
+ksym_by_addr(const void *a,
+	     const void *b) // NOLINT(bugprone-easily-swappable-parameters)
 {
 	const struct ksym *x = a, *y = b;
 

@@ -26,7 +26,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "tfo", cmd_tfo, "where the kernel rejects MSG_FASTOPEN sends" },
-	{ "probe", cmd_probe, "what this kernel allows, which backend auto picks" },
+	{ "probe", cmd_probe,
+	  "what this kernel allows, which backend auto picks" },
 };
 
 static void usage(FILE *out)
@@ -38,7 +39,8 @@ static void usage(FILE *out)
 		"       tracer --version\n\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
 	fprintf(out,
 		"\nGlobal options:\n"
 		"  -j, --json           one JSON object per line on stdout\n"
@@ -102,9 +104,10 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			if (backend_parse(optarg, &env.backend))
-				return fail(EXIT_USAGE,
-					    "unknown backend '%s' (auto, fentry, kprobe, tracepoint)",
-					    optarg);
+				return fail(
+					EXIT_USAGE,
+					"unknown backend '%s' (auto, fentry, kprobe, tracepoint)",
+					optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -114,7 +117,8 @@ int main(int argc, char **argv)
 			       libbpf_version_string());
 			return EXIT_OK;
 		default:
-			return fail(EXIT_USAGE, "unknown option '%s' (see tracer --help)",
+			return fail(EXIT_USAGE,
+				    "unknown option '%s' (see tracer --help)",
 				    argv[optind - 1]);
 		}
 	}
@@ -124,7 +128,8 @@ int main(int argc, char **argv)
 	}
 	cmd = find_command(argv[optind]);
 	if (!cmd)
-		return fail(EXIT_USAGE, "unknown command '%s' (see tracer --help)",
+		return fail(EXIT_USAGE,
+			    "unknown command '%s' (see tracer --help)",
 			    argv[optind]);
 
 	libbpf_set_print(libbpf_print);

@@ -21,9 +21,19 @@ const char *errno_name(long err)
 const char *tcp_state_name(int state)
 {
 	static const char *const names[] = {
-		"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
-		"FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
-		"LISTEN", "CLOSING", "NEW_SYN_RECV",
+		"?",
+		"ESTABLISHED",
+		"SYN_SENT",
+		"SYN_RECV",
+		"FIN_WAIT1",
+		"FIN_WAIT2",
+		"TIME_WAIT",
+		"CLOSE",
+		"CLOSE_WAIT",
+		"LAST_ACK",
+		"LISTEN",
+		"CLOSING",
+		"NEW_SYN_RECV",
 	};
 
 	if (state < 0 || (size_t)state >= sizeof(names) / sizeof(names[0]))

@@ -15,7 +15,8 @@ struct feature {
 struct kernel_features {
 	char release[65]; /* uname -r */
 	struct feature btf; /* /sys/kernel/btf/vmlinux loads */
-	struct feature fentry; /* fentry+fexit program really loads and attaches */
+	struct feature
+		fentry; /* fentry+fexit program really loads and attaches */
 	struct feature kprobe; /* kprobe+kretprobe really attach */
 	struct feature tp_btf; /* tp_btf program loads and attaches */
 	/*

@@ -59,18 +59,24 @@ static int exec_argv(void *arg, int err_wr)
 	return 127;
 }
 
+/* The child's ends of the two pipes to the tracer. */
+struct child_pipes {
+	int release_rd;
+	int err_wr;
+};
+
 static void __attribute__((noreturn))
-spawned_child(target_fn fn, void *arg, int release_rd, int err_wr)
+spawned_child(target_fn fn, void *arg, struct child_pipes p)
 {
 	char c;
 
 	/* Do not outlive the tracer, which could otherwise not reap us. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Block until the tracer has attached (or died: read returns 0). */
-	if (read(release_rd, &c, 1) != 1)
+	if (read(p.release_rd, &c, 1) != 1)
 		_exit(127);
-	close(release_rd);
-	_exit(fn(arg, err_wr));
+	close(p.release_rd);
+	_exit(fn(arg, p.err_wr));
 }
 
 int target_spawn(struct target *t, char **argv)
@@ -98,7 +104,9 @@ int target_spawn_fn(struct target *t, target_fn fn, void *arg)
 	if (t->pid == 0) {
 		close(release[1]);
 		close(exec_err[0]);
-		spawned_child(fn, arg, release[0], exec_err[1]);
+		spawned_child(fn, arg,
+			      (struct child_pipes){ .release_rd = release[0],
+						    .err_wr = exec_err[1] });
 	}
 	close(release[0]);
 	close(exec_err[1]);
@@ -115,7 +123,8 @@ int target_release(struct target *t)
 	int err;
 
 	if (write(t->release_fd, "g", 1) != 1) {
-		fail(EXIT_RUNTIME, "cannot release the child: %s", strerror(errno));
+		fail(EXIT_RUNTIME, "cannot release the child: %s",
+		     strerror(errno));
 		return -1;
 	}
 	close(t->release_fd);

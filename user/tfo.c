@@ -113,7 +113,10 @@ static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 	return 0;
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+/* ring_buffer_sample_fn: the signature is libbpf's. */
+static int
+handle_event(void *ctx, void *data,
+	     size_t size) // NOLINT(bugprone-easily-swappable-parameters)
 {
 	struct tfo_run *run = ctx;
 	const struct tfo_event *e = data;
@@ -137,8 +140,8 @@ static int write_ready_file(const char *path)
 		return 0;
 	f = fopen(path, "we");
 	if (!f)
-		return fail(EXIT_RUNTIME, "cannot create ready file %s: %s", path,
-			    strerror(errno));
+		return fail(EXIT_RUNTIME, "cannot create ready file %s: %s",
+			    path, strerror(errno));
 	fprintf(f, "%d\n", getpid());
 	fclose(f);
 	return 0;
@@ -153,8 +156,8 @@ static void print_case_title(const struct case_msg *m)
 	if (env.json)
 		return;
 	if (m->attempt)
-		printf("\n[%d] %s #%d: %s\n", m->index + 1, tc->name, m->attempt,
-		       tc->what);
+		printf("\n[%d] %s #%d: %s\n", m->index + 1, tc->name,
+		       m->attempt, tc->what);
 	else
 		printf("\n[%d] %s: %s\n", m->index + 1, tc->name, tc->what);
 }
@@ -210,17 +213,23 @@ static int read_case_msg(int fd, struct case_msg *m)
 			    CASE_STEP_TIMEOUT_MS);
 	if (n < 0)
 		return fail(EXIT_RUNTIME, "poll: %s", strerror(errno));
-	n = read(fd, m, sizeof(*m));
-	return n == (int)sizeof(*m) ? 0 : -1; /* -1: the runner is done */
+	/* short read: the runner is done */
+	return read(fd, m, sizeof(*m)) == (ssize_t)sizeof(*m) ? 0 : -1;
 }
 
-static int drive_cases(struct tfo_run *run, int msg_fd, int ack_fd)
+/* The tracer's ends of the pipes to the case runner. */
+struct runner_pipes {
+	int msg_rd;
+	int ack_wr;
+};
+
+static int drive_cases(struct tfo_run *run, struct runner_pipes p)
 {
 	struct case_msg m;
 	int err;
 
 	while (!stop_signal) {
-		err = read_case_msg(msg_fd, &m);
+		err = read_case_msg(p.msg_rd, &m);
 		if (err)
 			return err < 0 ? 0 : err;
 		if (m.index < 0 || m.index >= tfo_ncases)
@@ -228,7 +237,7 @@ static int drive_cases(struct tfo_run *run, int msg_fd, int ack_fd)
 		err = on_case_msg(run, &m);
 		if (err)
 			return err;
-		if (write(ack_fd, "k", 1) != 1)
+		if (write(p.ack_wr, "k", 1) != 1)
 			return fail(EXIT_RUNTIME, "case runner went away");
 	}
 	return EXIT_RUNTIME;
@@ -241,7 +250,8 @@ static int run_builtin(struct tfo_run *run)
 
 	if (pipe2(to_tracer, O_CLOEXEC) || pipe2(to_child, O_CLOEXEC))
 		return fail(EXIT_RUNTIME, "pipe: %s", strerror(errno));
-	link = (struct cases_link){ .msg_fd = to_tracer[1], .ack_fd = to_child[0] };
+	link = (struct cases_link){ .msg_fd = to_tracer[1],
+				    .ack_fd = to_child[0] };
 	err = target_spawn_fn(&run->target, tfo_cases_child, &link);
 	close(to_tracer[1]);
 	close(to_child[0]);
@@ -250,12 +260,15 @@ static int run_builtin(struct tfo_run *run)
 	if (!err) {
 		err = target_release(&run->target);
 		if (err > 0)
-			err = fail(err == EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
-				   "cannot set up a private network namespace: %s",
-				   strerror(err));
+			err = fail(
+				err == EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
+				"cannot set up a private network namespace: %s",
+				strerror(err));
 	}
 	if (!err)
-		err = drive_cases(run, to_tracer[0], to_child[1]);
+		err = drive_cases(
+			run, (struct runner_pipes){ .msg_rd = to_tracer[0],
+						    .ack_wr = to_child[1] });
 	close(to_tracer[0]);
 	close(to_child[1]);
 	if (err)

@@ -54,48 +54,50 @@ static struct msghdr payload_msg(struct iovec *iov, const void *name,
 				.msg_iovlen = 1 };
 }
 
-/* Run @send on a fresh socket of @family, then close it. */
-#define WITH_SOCKET(family, type, fd, send)                                  \
-	({                                                                   \
-		int fd = socket(family, type | SOCK_CLOEXEC, 0);             \
-		struct call_result r_ = fd < 0 ? result_of(-1) :             \
-						 result_of(send);            \
-		if (fd >= 0)                                                 \
-			close(fd);                                           \
-		r_;                                                          \
-	})
+/* One way of sending, on a fresh socket @fd; returns the call's result. */
+typedef long (*send_fn)(int fd, const struct case_ctx *c);
 
-static struct call_result case_sendto(const struct case_ctx *c)
+/* Run @send on a fresh socket of @family and @type, then close it. */
+static struct call_result on_fresh_socket(int family, int type, send_fn send,
+					  const struct case_ctx *c)
 {
-	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
-			   sendto(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN,
-				  (const struct sockaddr *)&c->v4, sizeof(c->v4)));
+	int fd = socket(family, type | SOCK_CLOEXEC, 0);
+	struct call_result r;
+
+	if (fd < 0)
+		return result_of(-1);
+	r = result_of(send(fd, c));
+	close(fd);
+	return r;
 }
 
-static struct call_result case_sendmsg_noaddr(const struct case_ctx *c)
+static long sendto_addr(int fd, const struct case_ctx *c)
+{
+	return sendto(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN,
+		      (const struct sockaddr *)&c->v4, sizeof(c->v4));
+}
+
+static long sendmsg_noaddr(int fd, const struct case_ctx *c)
 {
 	struct iovec iov;
 	struct msghdr m = payload_msg(&iov, NULL, 0);
 
 	(void)c;
-	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
-			   sendmsg(fd, &m, MSG_FASTOPEN));
+	return sendmsg(fd, &m, MSG_FASTOPEN);
 }
 
-static struct call_result case_sendmsg_addr(const struct case_ctx *c)
+static long sendmsg_addr(int fd, const struct case_ctx *c)
 {
 	struct iovec iov;
 	struct msghdr m = payload_msg(&iov, &c->v4, sizeof(c->v4));
 
-	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
-			   sendmsg(fd, &m, MSG_FASTOPEN));
+	return sendmsg(fd, &m, MSG_FASTOPEN);
 }
 
-static struct call_result case_send(const struct case_ctx *c)
+static long send_noaddr(int fd, const struct case_ctx *c)
 {
 	(void)c;
-	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
-			   send(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN));
+	return send(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN);
 }
 
 static long connect_then_sendmsg(int fd, const struct case_ctx *c)
@@ -108,24 +110,19 @@ static long connect_then_sendmsg(int fd, const struct case_ctx *c)
 	return sendmsg(fd, &m, 0);
 }
 
-static struct call_result case_connect_sendmsg(const struct case_ctx *c)
-{
-	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd, connect_then_sendmsg(fd, c));
-}
-
-static struct call_result case_raw_sendmsg_noaddr(const struct case_ctx *c)
+static long raw_sendmsg_noaddr(int fd, const struct case_ctx *c)
 {
 	struct iovec iov;
 	struct msghdr m = payload_msg(&iov, NULL, 0);
 
 	(void)c;
-	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd,
-			   syscall(SYS_sendmsg, fd, &m, MSG_FASTOPEN));
+	return syscall(SYS_sendmsg, fd, &m, MSG_FASTOPEN);
 }
 
-static int write_sysctl(const char *path, const char *value)
+/* net.ipv4.tcp_fastopen of the namespace this process is in */
+static int set_tcp_fastopen(const char *value)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int fd = open("/proc/sys/net/ipv4/tcp_fastopen", O_WRONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
@@ -135,9 +132,76 @@ static int write_sysctl(const char *path, const char *value)
 	return n < 0 ? -1 : 0;
 }
 
-static int set_tcp_fastopen(const char *value)
+static long connect_then_sendto(int fd, const struct case_ctx *c)
 {
-	return write_sysctl("/proc/sys/net/ipv4/tcp_fastopen", value);
+	if (connect(fd, (const struct sockaddr *)&c->v4, sizeof(c->v4)))
+		return -1;
+	return sendto_addr(fd, c);
+}
+
+/* Ruby's client passed a descriptor along: SCM_RIGHTS, no destination. */
+static long sendmsg_with_rights(int fd, const struct case_ctx *c)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = {};
+	struct iovec iov;
+	struct msghdr m = payload_msg(&iov, NULL, 0);
+	struct cmsghdr *cm;
+
+	(void)c;
+	m.msg_control = control.buf;
+	m.msg_controllen = sizeof(control.buf);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(fd, &m, MSG_FASTOPEN);
+}
+
+/* TCP_FASTOPEN_CONNECT: connect() returns at once, write() sends the SYN. */
+static long fastopen_connect_write(int fd, const struct case_ctx *c)
+{
+	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one,
+		       sizeof(one)))
+		return -1;
+	if (connect(fd, (const struct sockaddr *)&c->v4, sizeof(c->v4)))
+		return -1;
+	return write(fd, PAYLOAD, PAYLOAD_LEN);
+}
+
+static struct call_result case_sendto(const struct case_ctx *c)
+{
+	return on_fresh_socket(AF_INET, SOCK_STREAM, sendto_addr, c);
+}
+
+static struct call_result case_sendmsg_noaddr(const struct case_ctx *c)
+{
+	return on_fresh_socket(AF_INET, SOCK_STREAM, sendmsg_noaddr, c);
+}
+
+static struct call_result case_sendmsg_addr(const struct case_ctx *c)
+{
+	return on_fresh_socket(AF_INET, SOCK_STREAM, sendmsg_addr, c);
+}
+
+static struct call_result case_send(const struct case_ctx *c)
+{
+	return on_fresh_socket(AF_INET, SOCK_STREAM, send_noaddr, c);
+}
+
+static struct call_result case_connect_sendmsg(const struct case_ctx *c)
+{
+	return on_fresh_socket(AF_INET, SOCK_STREAM, connect_then_sendmsg, c);
+}
+
+static struct call_result case_raw_sendmsg_noaddr(const struct case_ctx *c)
+{
+	return on_fresh_socket(AF_INET, SOCK_STREAM, raw_sendmsg_noaddr, c);
 }
 
 static struct call_result case_client_disabled(const struct case_ctx *c)
@@ -151,102 +215,69 @@ static struct call_result case_client_disabled(const struct case_ctx *c)
 	return r;
 }
 
-static long connect_then_sendto(int fd, const struct case_ctx *c)
-{
-	const struct sockaddr *sa = (const struct sockaddr *)&c->v4;
-
-	if (connect(fd, sa, sizeof(c->v4)))
-		return -1;
-	return sendto(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN, sa, sizeof(c->v4));
-}
-
 static struct call_result case_connected(const struct case_ctx *c)
 {
-	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd, connect_then_sendto(fd, c));
+	return on_fresh_socket(AF_INET, SOCK_STREAM, connect_then_sendto, c);
 }
 
 static struct call_result case_udp(const struct case_ctx *c)
 {
-	return WITH_SOCKET(AF_INET, SOCK_DGRAM, fd,
-			   sendto(fd, PAYLOAD, PAYLOAD_LEN, MSG_FASTOPEN,
-				  (const struct sockaddr *)&c->v4, sizeof(c->v4)));
+	return on_fresh_socket(AF_INET, SOCK_DGRAM, sendto_addr, c);
 }
 
 static struct call_result case_ipv6_sendmsg_noaddr(const struct case_ctx *c)
 {
-	struct iovec iov;
-	struct msghdr m = payload_msg(&iov, NULL, 0);
-
-	(void)c;
-	return WITH_SOCKET(AF_INET6, SOCK_STREAM, fd,
-			   sendmsg(fd, &m, MSG_FASTOPEN));
-}
-
-/* Ruby's client passed a descriptor along: SCM_RIGHTS, no destination. */
-static long sendmsg_with_rights(int fd)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control = {};
-	struct iovec iov;
-	struct msghdr m = payload_msg(&iov, NULL, 0);
-	struct cmsghdr *cm;
-
-	m.msg_control = control.buf;
-	m.msg_controllen = sizeof(control.buf);
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(fd, &m, MSG_FASTOPEN);
+	return on_fresh_socket(AF_INET6, SOCK_STREAM, sendmsg_noaddr, c);
 }
 
 static struct call_result case_sendmsg_scm_rights(const struct case_ctx *c)
 {
-	(void)c;
-	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd, sendmsg_with_rights(fd));
-}
-
-/* TCP_FASTOPEN_CONNECT: connect() returns at once, write() sends the SYN. */
-static long fastopen_connect_write(int fd, const struct case_ctx *c)
-{
-	int one = 1;
-
-	if (setsockopt(fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)))
-		return -1;
-	if (connect(fd, (const struct sockaddr *)&c->v4, sizeof(c->v4)))
-		return -1;
-	return write(fd, PAYLOAD, PAYLOAD_LEN);
+	return on_fresh_socket(AF_INET, SOCK_STREAM, sendmsg_with_rights, c);
 }
 
 static struct call_result case_fastopen_connect(const struct case_ctx *c)
 {
-	return WITH_SOCKET(AF_INET, SOCK_STREAM, fd, fastopen_connect_write(fd, c));
+	return on_fresh_socket(AF_INET, SOCK_STREAM, fastopen_connect_write, c);
 }
 
 const struct tfo_case tfo_cases[] = {
-	{ "sendto", "sendto() with a destination: 1st asks for a cookie, 2nd carries data", 2 },
-	{ "sendmsg_noaddr", "sendmsg() with msg_name NULL (the report's failing case)", 1 },
+	{ "sendto",
+	  "sendto() with a destination: 1st asks for a cookie, 2nd carries data",
+	  2 },
+	{ "sendmsg_noaddr",
+	  "sendmsg() with msg_name NULL (the report's failing case)", 1 },
 	{ "sendmsg_addr", "sendmsg() with msg_name set", 1 },
 	{ "send", "send(), i.e. sendto() with a NULL address", 1 },
-	{ "connect_sendmsg", "connect(), then sendmsg() without MSG_FASTOPEN (the report's notfo case)", 1 },
-	{ "raw_sendmsg_noaddr", "sendmsg_noaddr through syscall(SYS_sendmsg), bypassing libc", 1 },
-	{ "client_disabled", "sendto() with the client bit cleared in net.ipv4.tcp_fastopen", 1 },
+	{ "connect_sendmsg",
+	  "connect(), then sendmsg() without MSG_FASTOPEN (the report's notfo case)",
+	  1 },
+	{ "raw_sendmsg_noaddr",
+	  "sendmsg_noaddr through syscall(SYS_sendmsg), bypassing libc", 1 },
+	{ "client_disabled",
+	  "sendto() with the client bit cleared in net.ipv4.tcp_fastopen", 1 },
 	{ "connected", "sendto() on an already connected socket", 1 },
 	{ "udp", "sendto() on a UDP socket", 1 },
 	{ "ipv6_sendmsg_noaddr", "sendmsg_noaddr over IPv6", 1 },
-	{ "sendmsg_scm_rights", "sendmsg_noaddr with an SCM_RIGHTS control message (the report's Ruby client)", 1 },
+	{ "sendmsg_scm_rights",
+	  "sendmsg_noaddr with an SCM_RIGHTS control message (the report's Ruby client)",
+	  1 },
 	{ "fastopen_connect", "TCP_FASTOPEN_CONNECT, connect(), write()", 1 },
 };
 const int tfo_ncases = sizeof(tfo_cases) / sizeof(tfo_cases[0]);
 
 static const case_fn case_fns[] = {
-	case_sendto,	      case_sendmsg_noaddr,	case_sendmsg_addr,
-	case_send,	      case_connect_sendmsg,	case_raw_sendmsg_noaddr,
-	case_client_disabled, case_connected,		case_udp,
-	case_ipv6_sendmsg_noaddr, case_sendmsg_scm_rights, case_fastopen_connect,
+	case_sendto,
+	case_sendmsg_noaddr,
+	case_sendmsg_addr,
+	case_send,
+	case_connect_sendmsg,
+	case_raw_sendmsg_noaddr,
+	case_client_disabled,
+	case_connected,
+	case_udp,
+	case_ipv6_sendmsg_noaddr,
+	case_sendmsg_scm_rights,
+	case_fastopen_connect,
 };
 
 _Static_assert(sizeof(case_fns) / sizeof(case_fns[0]) ==
@@ -296,8 +327,9 @@ static int tfo_listener(struct sockaddr *sa, socklen_t len)
 /* Private network namespace with lo up, Fast Open on, two listeners. */
 static int setup_namespace(struct case_ctx *c)
 {
-	c->v4 = (struct sockaddr_in){ .sin_family = AF_INET,
-				      .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	c->v4 = (struct sockaddr_in){
+		.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)
+	};
 	c->v6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
 				       .sin6_addr = IN6ADDR_LOOPBACK_INIT };
 
@@ -330,8 +362,10 @@ int tfo_cases_child(void *link, int err_fd)
 		return 1;
 	for (int i = 0; i < tfo_ncases; i++) {
 		for (int a = 1; a <= tfo_cases[i].attempts; a++) {
-			struct case_msg m = { .index = i,
-					      .attempt = tfo_cases[i].attempts > 1 ? a : 0 };
+			struct case_msg m = {
+				.index = i,
+				.attempt = tfo_cases[i].attempts > 1 ? a : 0
+			};
 			struct call_result r;
 
 			m.phase = CASE_BEGIN;

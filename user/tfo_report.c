@@ -36,7 +36,7 @@ struct send_view {
 static const char *syscall_name(__u32 sc)
 {
 	static const char *const names[] = {
-		[TFO_SYS_SENDTO] = "sendto",   [TFO_SYS_SENDMSG] = "sendmsg",
+		[TFO_SYS_SENDTO] = "sendto",	 [TFO_SYS_SENDMSG] = "sendmsg",
 		[TFO_SYS_SENDMMSG] = "sendmmsg", [TFO_SYS_CONNECT] = "connect",
 		[TFO_SYS_WRITE] = "write",
 	};
@@ -71,8 +71,8 @@ static const char *tfo_option(const struct tfo_syn *syn)
 		len = syn->opts[i + 1];
 		if (kind == TCPOPT_FASTOPEN)
 			return len > 2 ? "cookie" : "cookie request";
-		if (kind == TCPOPT_EXP && len >= 4 && syn->opts[i + 2] == 0xF9 &&
-		    syn->opts[i + 3] == 0x89)
+		if (kind == TCPOPT_EXP && len >= 4 &&
+		    syn->opts[i + 2] == 0xF9 && syn->opts[i + 3] == 0x89)
 			return len > 4 ? "cookie" : "cookie request";
 		if (len < 2)
 			break;
@@ -85,7 +85,9 @@ static const char *tfo_option(const struct tfo_syn *syn)
 static bool origin_arg(const struct tfo_report *r, const struct send_view *v,
 		       const char *param, long *val)
 {
-	int i = kfunc_param_index(r->session->btf, v->function, param);
+	int i = btf_param_index(r->session->btf,
+				kfunc_proto(r->session->btf, v->function),
+				param);
 
 	if (i < 0 || i >= TFO_MAX_ARGS)
 		return false;
@@ -139,9 +141,10 @@ static void explain_function(const struct tfo_report *r, struct send_view *v)
 
 	if (err == EINVAL && origin_arg(r, v, "addr_len", &addr_len)) {
 		if (!strcmp(v->function, "tcp_v4_connect"))
-			snprintf(v->condition, sizeof(v->condition),
-				 "addr_len %ld < sizeof(struct sockaddr_in) (%d)",
-				 addr_len, struct_size(r, "sockaddr_in"));
+			snprintf(
+				v->condition, sizeof(v->condition),
+				"addr_len %ld < sizeof(struct sockaddr_in) (%d)",
+				addr_len, struct_size(r, "sockaddr_in"));
 		else if (!strcmp(v->function, "tcp_v6_connect"))
 			snprintf(v->condition, sizeof(v->condition),
 				 "addr_len %ld < SIN6_LEN_RFC2133 (%d)",
@@ -165,9 +168,10 @@ static void explain_from_state(struct send_view *v)
 
 	if (err == EINVAL && tcp && e->addrlen <= 0 &&
 	    e->state_at_entry == KERNEL_TCP_CLOSE)
-		snprintf(v->condition, sizeof(v->condition),
-			 "no destination address (addrlen %d) on an unconnected TCP socket",
-			 e->addrlen);
+		snprintf(
+			v->condition, sizeof(v->condition),
+			"no destination address (addrlen %d) on an unconnected TCP socket",
+			e->addrlen);
 	else if (err == EOPNOTSUPP && tcp &&
 		 !(e->netns_tcp_fastopen & TFO_CLIENT_ENABLE))
 		snprintf(v->condition, sizeof(v->condition),
@@ -178,8 +182,9 @@ static void explain_from_state(struct send_view *v)
 		snprintf(v->condition, sizeof(v->condition),
 			 "destination address family is AF_UNSPEC");
 	else if (err == ECONNREFUSED && e->syn.seen)
-		snprintf(v->condition, sizeof(v->condition),
-			 "the SYN was answered with a reset (nothing listens there)");
+		snprintf(
+			v->condition, sizeof(v->condition),
+			"the SYN was answered with a reset (nothing listens there)");
 	else if (err == EISCONN && e->state_at_entry == KERNEL_TCP_ESTABLISHED)
 		snprintf(v->condition, sizeof(v->condition),
 			 "socket already connected (ESTABLISHED at entry)");
@@ -265,41 +270,47 @@ static void print_send_json(const struct tfo_report *r,
 	if (v->attempt)
 		json_object_object_add(o, "attempt",
 				       json_object_new_int(v->attempt));
-	json_object_object_add(o, "pid", json_object_new_int(e->tgid));
-	json_object_object_add(o, "tid", json_object_new_int(e->tid));
+	json_object_object_add(o, "pid", json_object_new_int((int)e->tgid));
+	json_object_object_add(o, "tid", json_object_new_int((int)e->tid));
 	json_object_object_add(o, "comm", json_object_new_string(e->comm));
-	json_object_object_add(o, "syscall", json_object_new_string(v->syscall));
+	json_object_object_add(o, "syscall",
+			       json_object_new_string(v->syscall));
 	json_object_object_add(o, "fd", json_object_new_int(e->fd));
 	json_object_object_add(o, "flags", json_object_new_int64(e->flags));
-	json_object_object_add(o, "libc_function", json_str_or_null(v->libc_func));
-	json_object_object_add(o, "libc_flags",
-			       v->libc_func ? json_object_new_int64(e->libc.flags) :
-					      NULL);
-	json_object_object_add(o, "libc_addrlen",
-			       v->libc_func ? json_object_new_int(e->libc.addrlen) :
-					      NULL);
+	json_object_object_add(o, "libc_function",
+			       json_str_or_null(v->libc_func));
+	json_object_object_add(
+		o, "libc_flags",
+		v->libc_func ? json_object_new_int64(e->libc.flags) : NULL);
+	json_object_object_add(
+		o, "libc_addrlen",
+		v->libc_func ? json_object_new_int(e->libc.addrlen) : NULL);
 	json_object_object_add(o, "addrlen", json_object_new_int(e->addrlen));
-	json_object_object_add(o, "family",
-			       e->addrlen >= 2 ? json_object_new_string(
-							 family_name(e->family)) :
-						 NULL);
+	json_object_object_add(
+		o, "family",
+		e->addrlen >= 2 ?
+			json_object_new_string(family_name(e->family)) :
+			NULL);
 	json_object_object_add(o, "ret", json_object_new_int64(e->ret));
 	json_object_object_add(o, "errno", json_str_or_null(v->err));
 	json_object_object_add(o, "origin", origin_json(v));
 	json_object_object_add(o, "tcp_states", states_json(e));
 	json_object_object_add(o, "syn", json_object_new_boolean(e->syn.seen));
-	json_object_object_add(o, "syn_data",
-			       e->syn.seen ? json_object_new_boolean(
-						     e->syn.payload > 0) :
-					     NULL);
+	json_object_object_add(
+		o, "syn_data",
+		e->syn.seen ? json_object_new_boolean(e->syn.payload > 0) :
+			      NULL);
 	json_object_object_add(o, "syn_payload",
 			       json_object_new_int64(e->syn.payload));
-	json_object_object_add(o, "tfo_option", json_str_or_null(v->tfo_option));
-	json_object_object_add(o, "duration_us",
-			       json_object_new_int64((e->ts_exit_ns -
-						      e->ts_enter_ns) / 1000));
-	json_object_object_add(o, "backend", json_object_new_string(backend_name(
-						     r->session->backend)));
+	json_object_object_add(o, "tfo_option",
+			       json_str_or_null(v->tfo_option));
+	json_object_object_add(
+		o, "duration_us",
+		json_object_new_uint64((e->ts_exit_ns - e->ts_enter_ns) /
+				       1000));
+	json_object_object_add(
+		o, "backend",
+		json_object_new_string(backend_name(r->session->backend)));
 	json_print_line(o);
 }
 
@@ -314,14 +325,15 @@ static void print_address(int addrlen, int family)
 		printf("no address (addrlen %d)\n", addrlen);
 }
 
-static void print_flags_line(const char *who, const char *func,
-			     unsigned int flags, int addrlen, int family)
+/* What libc (@at_libc) or the kernel was given, in one line. */
+static void print_flags_line(bool at_libc, const char *func,
+			     const struct tfo_libc_call *given)
 {
 	char fl[96];
 
-	printf("  %-7s %-8s flags %s, ", who, func,
-	       msg_flags_str(flags, fl, sizeof(fl)));
-	print_address(addrlen, family);
+	printf("  %-7s %-8s flags %s, ", at_libc ? "libc" : "kernel", func,
+	       msg_flags_str(given->flags, fl, sizeof(fl)));
+	print_address(given->addrlen, given->family);
 }
 
 /* The kernel's view: connect() and write() have no flags argument. */
@@ -335,8 +347,11 @@ static void print_kernel_line(const struct send_view *v)
 		printf("  kernel  connect  TCP_FASTOPEN_CONNECT set, ");
 		print_address(e->addrlen, e->family);
 	} else {
-		print_flags_line("kernel", v->syscall, e->flags, e->addrlen,
-				 e->family);
+		struct tfo_libc_call given = { .flags = e->flags,
+					       .addrlen = e->addrlen,
+					       .family = e->family };
+
+		print_flags_line(false, v->syscall, &given);
 	}
 }
 
@@ -351,7 +366,8 @@ static void print_origin_text(const struct tfo_report *r,
 	else if (!strcmp(v->layer, "socket"))
 		printf("  origin  %s returned -%s (socket layer; the function "
 		       "inside it needs fentry or kprobes)\n",
-		       v->function ? v->function : "sock->ops->sendmsg", v->err);
+		       v->function ? v->function : "sock->ops->sendmsg",
+		       v->err);
 	else
 		printf("  origin  the syscall layer, before the socket's "
 		       "sendmsg (%s)\n",
@@ -396,8 +412,7 @@ static void print_send_text(const struct tfo_report *r,
 	printf("%s%s(fd %d) by %s[%d]\n", v->case_name ? "" : "\n", v->syscall,
 	       e->fd, e->comm, e->tgid);
 	if (v->libc_func)
-		print_flags_line("libc", v->libc_func, e->libc.flags,
-				 e->libc.addrlen, e->libc.family);
+		print_flags_line(true, v->libc_func, &e->libc);
 	else if (e->syscall != TFO_SYS_CONNECT && e->syscall != TFO_SYS_WRITE)
 		printf("  libc    bypassed (no libc send wrapper made this call)\n");
 	print_kernel_line(v);
@@ -421,7 +436,8 @@ static void account(struct tfo_report *r, const struct send_view *v)
 	if (v->libc_func) {
 		r->libc_seen++;
 		r->libc_changed += e->libc.flags != e->flags;
-	} else if (e->syscall != TFO_SYS_CONNECT && e->syscall != TFO_SYS_WRITE) {
+	} else if (e->syscall != TFO_SYS_CONNECT &&
+		   e->syscall != TFO_SYS_WRITE) {
 		r->libc_unseen++;
 	}
 	if (fastopen && e->ret >= 0 && e->addrlen > 0)
@@ -434,7 +450,7 @@ static void account(struct tfo_report *r, const struct send_view *v)
 	snprintf(rej->case_name, sizeof(rej->case_name), "%s",
 		 v->case_name ? v->case_name : "");
 	snprintf(rej->comm, sizeof(rej->comm), "%s", e->comm);
-	rej->pid = e->tgid;
+	rej->pid = (int)e->tgid;
 	rej->syscall = v->syscall;
 	rej->err = v->err;
 	snprintf(rej->function, sizeof(rej->function), "%s",
@@ -464,9 +480,11 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 	if (env.json) {
 		json_object *o = json_object_new_object();
 
-		json_object_object_add(o, "event", json_object_new_string("start"));
-		json_object_object_add(o, "backend", json_object_new_string(
-							     backend_name(s->backend)));
+		json_object_object_add(o, "event",
+				       json_object_new_string("start"));
+		json_object_object_add(
+			o, "backend",
+			json_object_new_string(backend_name(s->backend)));
 		json_object_object_add(o, "reason",
 				       json_object_new_string(backend_why));
 		json_object_object_add(o, "libc", json_str_or_null(s->libc));
@@ -511,37 +529,41 @@ static void print_verdict_json(const struct tfo_report *r)
 
 		json_object_object_add(x, "case",
 				       json_str_or_null(r->rej[i].case_name));
-		json_object_object_add(x, "pid", json_object_new_int(r->rej[i].pid));
+		json_object_object_add(x, "pid",
+				       json_object_new_int(r->rej[i].pid));
 		json_object_object_add(x, "comm",
 				       json_object_new_string(r->rej[i].comm));
-		json_object_object_add(x, "syscall", json_object_new_string(
-							     r->rej[i].syscall));
-		json_object_object_add(x, "errno", json_object_new_string(
-							   r->rej[i].err));
+		json_object_object_add(
+			x, "syscall",
+			json_object_new_string(r->rej[i].syscall));
+		json_object_object_add(x, "errno",
+				       json_object_new_string(r->rej[i].err));
 		json_object_object_add(x, "function",
 				       json_str_or_null(r->rej[i].function));
-		json_object_object_add(x, "layer", json_object_new_string(
-							   r->rej[i].layer));
+		json_object_object_add(x, "layer",
+				       json_object_new_string(r->rej[i].layer));
 		json_object_object_add(x, "condition",
 				       json_str_or_null(r->rej[i].condition));
 		json_object_array_add(rej, x);
 	}
 	json_object_object_add(o, "event", json_object_new_string("verdict"));
-	json_object_object_add(o, "libc_changes_flags",
-			       r->libc_seen ? json_object_new_boolean(
-						      r->libc_changed > 0) :
-					      NULL);
-	json_object_object_add(o, "rejected_by", json_str_or_null(who_rejects(r)));
+	json_object_object_add(
+		o, "libc_changes_flags",
+		r->libc_seen ? json_object_new_boolean(r->libc_changed > 0) :
+			       NULL);
+	json_object_object_add(o, "rejected_by",
+			       json_str_or_null(who_rejects(r)));
 	json_object_object_add(o, "sends", json_object_new_int(r->sends));
-	json_object_object_add(o, "libc_seen", json_object_new_int(r->libc_seen));
+	json_object_object_add(o, "libc_seen",
+			       json_object_new_int(r->libc_seen));
 	json_object_object_add(o, "libc_bypassed",
 			       json_object_new_int(r->libc_unseen));
 	json_object_object_add(o, "rejections", rej);
-	json_object_object_add(o, "lost_events", json_object_new_int64(
-							 (int64_t)tfo_session_lost(
-								 r->session)));
-	json_object_object_add(o, "summary", json_object_new_string(
-						     libc_answer(r)));
+	json_object_object_add(
+		o, "lost_events",
+		json_object_new_uint64(tfo_session_lost(r->session)));
+	json_object_object_add(o, "summary",
+			       json_object_new_string(libc_answer(r)));
 	json_print_line(o);
 }
 
@@ -570,8 +592,8 @@ static void print_verdict_text(const struct tfo_report *r)
 			snprintf(who, sizeof(who), "%s", x->case_name);
 		else
 			snprintf(who, sizeof(who), "%s[%d]", x->comm, x->pid);
-		printf("    %-20s %-8s %-11s %s %s%s%s\n", who,
-		       x->syscall, x->err, x->function[0] ? x->function : "-",
+		printf("    %-20s %-8s %-11s %s %s%s%s\n", who, x->syscall,
+		       x->err, x->function[0] ? x->function : "-",
 		       x->layer[0] == 'f' ? "" : "(socket layer)",
 		       x->condition[0] ? ": " : "", x->condition);
 	}

@@ -22,17 +22,28 @@
  * the origin.
  */
 static const char *const send_path[] = {
-	"__sys_sendto",		 "__sys_sendmsg",	"___sys_sendmsg",
-	"____sys_sendmsg",	 "__sys_sendmmsg",	"__sock_sendmsg",
-	"sock_sendmsg",		 "security_socket_sendmsg", "inet_sendmsg",
-	"inet6_sendmsg",	 "tcp_sendmsg",		"tcp_sendmsg_locked",
-	"tcp_sendmsg_fastopen",	 "__inet_stream_connect", "tcp_v4_connect",
-	"tcp_v6_connect",	 "sk_stream_wait_connect", "udp_sendmsg",
+	"__sys_sendto",
+	"__sys_sendmsg",
+	"___sys_sendmsg",
+	"____sys_sendmsg",
+	"__sys_sendmmsg",
+	"__sock_sendmsg",
+	"sock_sendmsg",
+	"security_socket_sendmsg",
+	"inet_sendmsg",
+	"inet6_sendmsg",
+	"tcp_sendmsg",
+	"tcp_sendmsg_locked",
+	"tcp_sendmsg_fastopen",
+	"__inet_stream_connect",
+	"tcp_v4_connect",
+	"tcp_v6_connect",
+	"sk_stream_wait_connect",
+	"udp_sendmsg",
 	"udpv6_sendmsg",
 };
 
-static const struct btf_type *kfunc_proto(const struct btf *btf,
-					  const char *func)
+const struct btf_type *kfunc_proto(const struct btf *btf, const char *func)
 {
 	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
 	const struct btf_type *t;
@@ -43,10 +54,9 @@ static const struct btf_type *kfunc_proto(const struct btf *btf,
 	return t && btf_is_func_proto(t) ? t : NULL;
 }
 
-int kfunc_param_index(const struct btf *btf, const char *func,
-		      const char *param)
+int btf_param_index(const struct btf *btf, const struct btf_type *proto,
+		    const char *param)
 {
-	const struct btf_type *proto = btf ? kfunc_proto(btf, func) : NULL;
 	const struct btf_param *p;
 
 	if (!proto)
@@ -100,7 +110,8 @@ static void find_send_path(struct tfo_session *s)
 
 		if (!proto || !returns_int(s->btf, proto) ||
 		    !ksyms_has(s->ksyms, name) || !ftrace_can_trace(name)) {
-			info("send path: %s not traceable on this kernel", name);
+			info("send path: %s not traceable on this kernel",
+			     name);
 			continue;
 		}
 		if (s->nfuncs == TFO_FENTRY_SLOTS)
@@ -248,9 +259,10 @@ static int load_and_attach(struct tfo_session *s,
 			    backend_name(s->backend), strerror(-err));
 	err = tfo_bpf__attach(s->skel);
 	if (err)
-		return fail(EXIT_NOSUPPORT,
-			    "cannot attach the tfo BPF programs (%s backend): %s",
-			    backend_name(s->backend), strerror(-err));
+		return fail(
+			EXIT_NOSUPPORT,
+			"cannot attach the tfo BPF programs (%s backend): %s",
+			backend_name(s->backend), strerror(-err));
 	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
 		return err;
 	attach_libc(s, o->libc_pid, o->libc_self);
@@ -279,8 +291,8 @@ int tfo_session_open(struct tfo_session *s, const struct tfo_session_opts *o)
 	err = load_and_attach(s, o);
 	if (err)
 		return err;
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events),
-				 o->on_event, o->ctx, NULL);
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), o->on_event,
+				 o->ctx, NULL);
 	if (!s->rb)
 		return fail(EXIT_RUNTIME, "cannot open the ring buffer: %s",
 			    strerror(errno));

@@ -48,8 +48,10 @@ int tfo_session_trace(struct tfo_session *s, pid_t tgid);
 unsigned long long tfo_session_lost(const struct tfo_session *s);
 void tfo_session_close(struct tfo_session *s);
 
-/* Index of parameter @param of kernel function @func in BTF, or -1. */
-int kfunc_param_index(const struct btf *btf, const char *func,
-		      const char *param);
+/* BTF prototype of kernel function @func, or NULL. */
+const struct btf_type *kfunc_proto(const struct btf *btf, const char *func);
+/* Index of the parameter named @param in @proto, or -1. */
+int btf_param_index(const struct btf *btf, const struct btf_type *proto,
+		    const char *param);
 
 #endif
