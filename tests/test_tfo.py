@@ -26,8 +26,12 @@ CLOSED_PORT = 47001  # nothing listens on it in a fresh network namespace
 
 
 # ------------------------------------------------ the built-in investigation
+#
+# `tracer -j tfo` runs once with --backend auto and once with each backend
+# this kernel allows (per `tracer -j probe`); the case tests check every one.
 
-_builtin = None
+_runs = {}
+_leftovers = None
 
 
 def _sysctl(name):
@@ -39,38 +43,44 @@ def _netns_list():
     return run(["ip", "netns", "list"]).out
 
 
-def builtin():
-    """Run `tracer -j tfo` once; every test of the investigation reads it."""
-    global _builtin
+def builtin(backend="auto"):
+    """`tracer -j --backend BACKEND tfo`, run once: (result, events)."""
+    global _leftovers
     need_root()
-    if _builtin is None:
+    if backend not in _runs:
         before = (_sysctl("net.ipv4.tcp_fastopen"), _netns_list())
-        res = run([need_tracer(), "-j", "tfo"], timeout=60)
+        _runs[backend] = run([need_tracer(), "-j", "--backend", backend,
+                              "tfo"], timeout=60)
         after = (_sysctl("net.ipv4.tcp_fastopen"), _netns_list())
-        _builtin = res, before, after
-    res = _builtin[0]
+        if backend == "auto":
+            _leftovers = before, after
+    res = _runs[backend]
     exit_code(res, 0)
     events = res.json()
     check(events, "no JSON lines on stdout", res)
     return res, events
 
 
-def start_event():
-    res, events = builtin()
-    eq(events[0].get("event"), "start", "first event", res)
-    return events[0]
+def allowed_backends():
+    """Backends whose programs this kernel loads (what `auto` chooses from)."""
+    f = probe()["features"]
+    needs = {"fentry": "fentry", "kprobe": "kprobe", "tracepoint": "tp_btf"}
+    if not (f["btf"]["ok"] and f["ringbuf"]["ok"]):
+        return []
+    return [b for b in BACKENDS if f[needs[b]]["ok"]]
 
 
-def sends():
-    return find(builtin()[1], event="send")
+def backend_runs():
+    """(backend, send events) for every allowed backend."""
+    backends = allowed_backends()
+    check(backends, f"no backend works on this kernel: {probe()}")
+    for backend in backends:
+        _, events = builtin(backend)
+        yield backend, find(events, event="send")
 
 
-def case_event(case, **match):
-    return find_one(sends(), what="send event", case=case, **match)
-
-
-def test_builtin_exits_ok():
-    builtin()
+def case_event(sends, case, **match):
+    return find_one(sends, what="send event", case=case, **match)
 
 
 def test_builtin_wall_time():
@@ -81,47 +91,54 @@ def test_builtin_wall_time():
 
 def test_builtin_leaves_nothing_behind():
     builtin()
-    _, before, after = _builtin
+    before, after = _leftovers
     eq(after[0], before[0], "net.ipv4.tcp_fastopen after the run")
     eq(after[1], before[1], "`ip netns list` after the run")
 
 
 def test_start_event():
-    start = start_event()
-    check(start.get("backend") in BACKENDS,
-          f"start.backend: expected one of {BACKENDS}, got {start}")
+    res, events = builtin()
+    start = events[0]
+    eq(start.get("event"), "start", "first event", res)
     check(isinstance(start.get("reason"), str) and start["reason"],
           f"start.reason: expected a text, got {start}")
-    eq(start["backend"], probe().get("auto_backend"),
+    eq(start.get("backend"), probe().get("auto_backend"),
        "start.backend vs tracer -j probe's auto_backend")
+    for backend in allowed_backends():
+        res, events = builtin(backend)
+        eq(events[0].get("backend"), backend,
+           f"start.backend with --backend {backend}", res)
 
 
 def test_verdict_event_last():
-    res, events = builtin()
-    verdict = events[-1]
-    eq(verdict.get("event"), "verdict", "last event", res)
-    fields(verdict, "verdict", libc_changes_flags=False)
+    for backend in ["auto", *allowed_backends()]:
+        res, events = builtin(backend)
+        verdict = events[-1]
+        eq(verdict.get("event"), "verdict", "last event", res)
+        fields(verdict, f"verdict ({backend})", libc_changes_flags=False)
 
 
 def test_all_cases_present():
-    seen = {e.get("case") for e in sends()}
-    missing = [c for c in CASES if c not in seen]
-    check(not missing, f"cases missing: {missing}; seen: {sorted(seen, key=str)}")
+    for backend, sends in backend_runs():
+        seen = {e.get("case") for e in sends}
+        missing = [c for c in CASES if c not in seen]
+        check(not missing, f"{backend}: cases missing: {missing};"
+              f" seen: {sorted(seen, key=str)}")
 
 
 def test_send_events_have_every_field():
-    backend = start_event()["backend"]
-    for e in sends():
-        missing = [k for k in SEND_KEYS if k not in e]
-        check(not missing, f"send event lacks {missing}: {e}")
-        eq(e["backend"], backend, f"case {e['case']}: backend")
-        check(isinstance(e["tcp_states"], list),
-              f"case {e['case']}: tcp_states is not a list: {e}")
+    for backend, sends in backend_runs():
+        for e in sends:
+            missing = [k for k in SEND_KEYS if k not in e]
+            check(not missing, f"send event lacks {missing}: {e}")
+            eq(e["backend"], backend, f"case {e['case']}: backend")
+            check(isinstance(e["tcp_states"], list),
+                  f"case {e['case']}: tcp_states is not a list: {e}")
 
 
 def check_send(e, syscall, errno, libc_function=None, origin_function=None):
     """Checks every case shares: result, libc vs syscall flags, origin."""
-    what = f"case {e['case']}"
+    what = f"case {e['case']} ({e['backend']} backend)"
     fields(e, what, syscall=syscall, errno=errno)
     if libc_function is not None:
         fields(e, what, libc_function=libc_function, libc_flags=e["flags"])
@@ -145,14 +162,16 @@ def check_send(e, syscall, errno, libc_function=None, origin_function=None):
 
 
 def _sendto_attempt(n, syn_data):
-    e = case_event("sendto", attempt=n)
-    check_send(e, "sendto", None, "sendto")
-    check(e["flags"] & MSG_FASTOPEN, f"sendto: no MSG_FASTOPEN in flags: {e}")
-    check(e["ret"] > 0, f"sendto attempt {n}: expected bytes sent: {e}")
-    fields(e, f"sendto attempt {n}", syn=True, syn_data=syn_data)
-    for state in ("SYN_SENT", "ESTABLISHED"):
-        check(state in e["tcp_states"],
-              f"sendto attempt {n}: {state} not in tcp_states {e['tcp_states']}")
+    for backend, sends in backend_runs():
+        e = case_event(sends, "sendto", attempt=n)
+        what = f"sendto attempt {n} ({backend})"
+        check_send(e, "sendto", None, "sendto")
+        check(e["flags"] & MSG_FASTOPEN, f"{what}: no MSG_FASTOPEN: {e}")
+        check(e["ret"] > 0, f"{what}: expected bytes sent: {e}")
+        fields(e, what, syn=True, syn_data=syn_data)
+        for state in ("SYN_SENT", "ESTABLISHED"):
+            check(state in e["tcp_states"],
+                  f"{what}: {state} not in tcp_states {e['tcp_states']}")
 
 
 def test_case_sendto_cookie_request():
@@ -163,40 +182,46 @@ def test_case_sendto_with_cookie():
     _sendto_attempt(2, True)
 
 
-def _fastopen_case(case, syscall, errno, libc_function, origin_function=None):
-    e = case_event(case, syscall=syscall)
-    eq(e["flags"] & MSG_FASTOPEN, MSG_FASTOPEN, f"case {case}: flags")
-    check_send(e, syscall, errno, libc_function, origin_function)
-    return e
+def _fastopen_case(case, syscall, errno, wrapper, origin_function=None,
+                   **more):
+    """One MSG_FASTOPEN case, under every backend: its events."""
+    found = []
+    for backend, sends in backend_runs():
+        e = case_event(sends, case, syscall=syscall)
+        eq(e["flags"] & MSG_FASTOPEN, MSG_FASTOPEN,
+           f"case {case} ({backend}): flags")
+        check_send(e, syscall, errno, wrapper, origin_function)
+        fields(e, f"case {case} ({backend})", **more)
+        found.append(e)
+    return found
 
 
 def test_case_sendmsg_noaddr():
-    e = _fastopen_case("sendmsg_noaddr", "sendmsg", "EINVAL", "sendmsg",
-                       "tcp_v4_connect")
-    eq(e["addrlen"], 0, "sendmsg_noaddr: addrlen")
+    _fastopen_case("sendmsg_noaddr", "sendmsg", "EINVAL", "sendmsg",
+                   "tcp_v4_connect", addrlen=0)
 
 
 def test_case_sendmsg_addr():
-    e = _fastopen_case("sendmsg_addr", "sendmsg", None, "sendmsg")
-    check(e["ret"] > 0, f"sendmsg_addr: expected bytes sent: {e}")
+    for e in _fastopen_case("sendmsg_addr", "sendmsg", None, "sendmsg"):
+        check(e["ret"] > 0, f"sendmsg_addr: expected bytes sent: {e}")
 
 
 def test_case_send():
     # glibc's send() is sendto(fd, buf, len, flags, NULL, 0).
-    e = _fastopen_case("send", "sendto", "EINVAL", "send")
-    eq(e["addrlen"], 0, "send: addrlen")
+    _fastopen_case("send", "sendto", "EINVAL", "send", addrlen=0)
 
 
 def test_case_connect_sendmsg():
-    e = case_event("connect_sendmsg", syscall="sendmsg")
-    fields(e, "connect_sendmsg", flags=0)
-    check_send(e, "sendmsg", None, "sendmsg")
+    for backend, sends in backend_runs():
+        e = case_event(sends, "connect_sendmsg", syscall="sendmsg")
+        fields(e, f"connect_sendmsg ({backend})", flags=0)
+        check_send(e, "sendmsg", None, "sendmsg")
 
 
 def test_case_raw_sendmsg_noaddr():
-    e = _fastopen_case("raw_sendmsg_noaddr", "sendmsg", "EINVAL", None)
-    fields(e, "raw_sendmsg_noaddr (no libc wrapper)", libc_flags=None,
-           libc_function=None)
+    # syscall(SYS_sendmsg, ...): no libc wrapper, so nothing for libc_*.
+    _fastopen_case("raw_sendmsg_noaddr", "sendmsg", "EINVAL", None,
+                   libc_flags=None, libc_function=None)
 
 
 def test_case_client_disabled():
@@ -208,8 +233,8 @@ def test_case_connected():
 
 
 def test_case_udp():
-    e = _fastopen_case("udp", "sendto", None, "sendto")
-    check(e["ret"] > 0, f"udp: expected bytes sent: {e}")
+    for e in _fastopen_case("udp", "sendto", None, "sendto"):
+        check(e["ret"] > 0, f"udp: expected bytes sent: {e}")
 
 
 def test_case_ipv6_sendmsg_noaddr():
@@ -222,12 +247,14 @@ def test_case_sendmsg_scm_rights():
 
 
 def test_case_fastopen_connect():
-    connect = case_event("fastopen_connect", syscall="connect")
-    fields(connect, "fastopen_connect connect()", ret=0, errno=None)
-    write = case_event("fastopen_connect", syscall="write")
-    check_send(write, "write", None)
-    check(write["ret"] > 0, f"fastopen_connect write(): no bytes: {write}")
-    fields(write, "fastopen_connect write()", syn_data=True)
+    for backend, sends in backend_runs():
+        what = f"fastopen_connect ({backend})"
+        connect = case_event(sends, "fastopen_connect", syscall="connect")
+        fields(connect, f"{what} connect()", ret=0, errno=None)
+        write = case_event(sends, "fastopen_connect", syscall="write")
+        check_send(write, "write", None)
+        check(write["ret"] > 0, f"{what} write(): no bytes sent: {write}")
+        fields(write, f"{what} write()", syn_data=True)
 
 
 # ------------------------------------------------------- -- COMMAND [ARGS]

@@ -240,7 +240,7 @@ static int drive_cases(struct tfo_run *run, struct runner_pipes p)
 		if (write(p.ack_wr, "k", 1) != 1)
 			return fail(EXIT_RUNTIME, "case runner went away");
 	}
-	return EXIT_RUNTIME;
+	return fail(EXIT_RUNTIME, "interrupted by signal %d", (int)stop_signal);
 }
 
 static int run_builtin(struct tfo_run *run)
