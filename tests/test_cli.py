@@ -114,7 +114,7 @@ def test_auto_backend_first_line_explains_choice():
     need_root()
     chosen = probe().get("auto_backend")
     check(chosen in BACKEND_ORDER, f"tracer -j probe: auto_backend {chosen!r}")
-    refused = [b for b in BACKEND_ORDER[:BACKEND_ORDER.index(chosen)]]
+    refused = BACKEND_ORDER[:BACKEND_ORDER.index(chosen)]
     res = tracer("tfo", timeout=60)
     exit_code(res, 0)
     first = (res.out.splitlines() or [""])[0]
@@ -122,6 +122,10 @@ def test_auto_backend_first_line_explains_choice():
     for name in refused:
         contains(first, name, "first line of tracer tfo (refused backend)",
                  res)
+        reason = feature(name)[1]
+        if reason:
+            contains(first, reason, f"first line of tracer tfo ({name}"
+                     " refused: probe's reason)", res)
 
 
 def _without_bpf_caps(cmd):
