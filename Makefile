@@ -51,7 +51,7 @@ endif
 # Debian 12 packages needed to build, run and test (installed by `make deps`).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	libjson-c-dev libcap-dev pkg-config make gcc python3 ruby iproute2 \
-	libcap2-bin util-linux
+	libcap2-bin util-linux clang-format clang-tidy
 
 all: tracer
 
@@ -108,7 +108,7 @@ tidy:
 	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' $(USER_SRCS) -- $(CFLAGS)
 
 format-check:
-	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h
+	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/progs/*.c
 
 clean:
 	$(call msg,CLEAN,)
