@@ -368,12 +368,14 @@ static void print_origin_text(const struct tfo_report *r,
 		       "inside it needs fentry or kprobes)\n",
 		       v->function ? v->function : "sock->ops->sendmsg",
 		       v->err);
+	else if (r->session->sock_layer)
+		printf("  origin  the syscall returned -%s before the socket's "
+		       "sendmsg ran (sock:sock_send_length did not fire)\n",
+		       v->err);
 	else
-		printf("  origin  the syscall layer, before the socket's "
-		       "sendmsg (%s)\n",
-		       r->session->sock_layer ?
-			       "sock:sock_send_length did not fire" :
-			       "this kernel lacks sock:sock_send_length");
+		printf("  origin  the syscall returned -%s (syscall layer: this "
+		       "kernel lacks sock:sock_send_length, 6.3+)\n",
+		       v->err);
 	if (v->condition[0])
 		printf("  why     %s\n", v->condition);
 }
@@ -497,7 +499,9 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 	       backend_why);
 	printf("libc wrappers: %s; send-path functions traced: %d%s\n",
 	       s->libc[0] ? s->libc : s->libc_why, s->nfuncs,
-	       s->nfuncs ? "" : " (origin at socket layer at best)");
+	       s->nfuncs     ? "" :
+	       s->sock_layer ? " (origin at the socket layer at best)" :
+			       " (origin at the syscall layer at best)");
 	fflush(stdout);
 }
 
