@@ -17,9 +17,8 @@ struct ksyms {
 };
 
 /* qsort() comparator: the signature is qsort's. */
-static int
-ksym_by_addr(const void *a,
-	     const void *b) // NOLINT(bugprone-easily-swappable-parameters)
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters)
+static int ksym_by_addr(const void *a, const void *b)
 {
 	const struct ksym *x = a, *y = b;
 

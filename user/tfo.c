@@ -114,9 +114,8 @@ static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 }
 
 /* ring_buffer_sample_fn: the signature is libbpf's. */
-static int
-handle_event(void *ctx, void *data,
-	     size_t size) // NOLINT(bugprone-easily-swappable-parameters)
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters)
+static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct tfo_run *run = ctx;
 	const struct tfo_event *e = data;

@@ -523,33 +523,29 @@ static const char *who_rejects(const struct tfo_report *r)
 	return r->libc_changed ? "libc" : NULL;
 }
 
+static json_object *rejection_json(const struct tfo_rejection *x)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "case", json_str_or_null(x->case_name));
+	json_object_object_add(o, "pid", json_object_new_int(x->pid));
+	json_object_object_add(o, "comm", json_object_new_string(x->comm));
+	json_object_object_add(o, "syscall",
+			       json_object_new_string(x->syscall));
+	json_object_object_add(o, "errno", json_object_new_string(x->err));
+	json_object_object_add(o, "function", json_str_or_null(x->function));
+	json_object_object_add(o, "layer", json_object_new_string(x->layer));
+	json_object_object_add(o, "condition", json_str_or_null(x->condition));
+	return o;
+}
+
 static void print_verdict_json(const struct tfo_report *r)
 {
 	json_object *o = json_object_new_object();
 	json_object *rej = json_object_new_array();
 
-	for (int i = 0; i < r->nrej; i++) {
-		json_object *x = json_object_new_object();
-
-		json_object_object_add(x, "case",
-				       json_str_or_null(r->rej[i].case_name));
-		json_object_object_add(x, "pid",
-				       json_object_new_int(r->rej[i].pid));
-		json_object_object_add(x, "comm",
-				       json_object_new_string(r->rej[i].comm));
-		json_object_object_add(
-			x, "syscall",
-			json_object_new_string(r->rej[i].syscall));
-		json_object_object_add(x, "errno",
-				       json_object_new_string(r->rej[i].err));
-		json_object_object_add(x, "function",
-				       json_str_or_null(r->rej[i].function));
-		json_object_object_add(x, "layer",
-				       json_object_new_string(r->rej[i].layer));
-		json_object_object_add(x, "condition",
-				       json_str_or_null(r->rej[i].condition));
-		json_object_array_add(rej, x);
-	}
+	for (int i = 0; i < r->nrej; i++)
+		json_object_array_add(rej, rejection_json(&r->rej[i]));
 	json_object_object_add(o, "event", json_object_new_string("verdict"));
 	json_object_object_add(
 		o, "libc_changes_flags",
