@@ -43,22 +43,36 @@ static int ksyms_add(struct ksyms *ks, uint64_t addr, const char *name)
 	return 0;
 }
 
+/* One kallsyms line, "ffffffff8200f980 T tcp_sendmsg_fastopen\t[mod]": a text
+ * symbol's address and name, or false. */
+static bool parse_text_symbol(char *line, uint64_t *addr, const char **name)
+{
+	char *p, *end;
+
+	*addr = strtoull(line, &p, 16);
+	/* addresses read as 0 without privilege */
+	if (p == line || !*addr || p[0] != ' ' ||
+	    (p[1] != 't' && p[1] != 'T') || p[2] != ' ')
+		return false;
+	*name = p + 3;
+	end = p + 3 + strcspn(p + 3, "\t\n");
+	*end = '\0';
+	return true;
+}
+
 struct ksyms *ksyms_load(void)
 {
 	struct ksyms *ks = calloc(1, sizeof(*ks));
 	FILE *f = fopen("/proc/kallsyms", "re");
-	char line[512], name[256], type;
-	unsigned long long addr;
+	const char *name;
+	char line[512];
+	uint64_t addr;
 
 	if (!ks || !f)
 		goto err;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
-			continue;
-		/* text symbols only; addresses are 0 without privilege */
-		if ((type != 't' && type != 'T') || !addr)
-			continue;
-		if (ksyms_add(ks, addr, name))
+		if (parse_text_symbol(line, &addr, &name) &&
+		    ksyms_add(ks, addr, name))
 			goto err;
 	}
 	fclose(f);
@@ -69,6 +83,15 @@ err:
 		fclose(f);
 	ksyms_free(ks);
 	return NULL;
+}
+
+const struct ksyms *ksyms_get(void)
+{
+	static struct ksyms *cached;
+
+	if (!cached)
+		cached = ksyms_load();
+	return cached;
 }
 
 void ksyms_free(struct ksyms *ks)

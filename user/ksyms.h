@@ -9,6 +9,9 @@
 struct ksyms;
 
 struct ksyms *ksyms_load(void);
+/* This process's copy, loaded on first use (parsing takes tens of ms);
+ * NULL if /proc/kallsyms cannot be read. */
+const struct ksyms *ksyms_get(void);
 void ksyms_free(struct ksyms *ks);
 /* Name of the function containing @addr, or NULL. */
 const char *ksyms_name_of(const struct ksyms *ks, uint64_t addr);

@@ -193,7 +193,7 @@ static void explain_from_state(struct send_view *v)
 static void decode_origin(const struct tfo_report *r, struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
-	const struct ksyms *ks = r->session->ksyms;
+	const struct ksyms *ks = ksyms_get();
 
 	if (e->ret >= 0)
 		return;

@@ -109,7 +109,7 @@ static void find_send_path(struct tfo_session *s)
 		const struct btf_type *proto = kfunc_proto(s->btf, name);
 
 		if (!proto || !returns_int(s->btf, proto) ||
-		    !ksyms_has(s->ksyms, name) || !ftrace_can_trace(name)) {
+		    !ksyms_has(ksyms_get(), name) || !ftrace_can_trace(name)) {
 			info("send path: %s not traceable on this kernel",
 			     name);
 			continue;
@@ -277,11 +277,10 @@ int tfo_session_open(struct tfo_session *s, const struct tfo_session_opts *o)
 
 	memset(s, 0, sizeof(*s));
 	s->backend = o->backend;
-	s->ksyms = ksyms_load();
 	s->btf = btf__load_vmlinux_btf();
-	if (!s->ksyms || !s->btf)
-		return fail(EXIT_NOSUPPORT, "cannot read %s",
-			    s->btf ? "/proc/kallsyms" : "kernel BTF");
+	if (!s->btf)
+		return fail(EXIT_NOSUPPORT, "cannot read the kernel's BTF: %s",
+			    strerror(errno));
 	if (s->backend == BACKEND_FENTRY || s->backend == BACKEND_KPROBE)
 		find_send_path(s);
 	s->skel = tfo_bpf__open();
@@ -323,6 +322,5 @@ void tfo_session_close(struct tfo_session *s)
 		bpf_link__destroy(s->links[i]);
 	tfo_bpf__destroy(s->skel);
 	btf__free(s->btf);
-	ksyms_free(s->ksyms);
 	memset(s, 0, sizeof(*s));
 }

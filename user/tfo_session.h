@@ -19,7 +19,6 @@ struct tfo_session {
 	struct tfo_bpf *skel;
 	struct ring_buffer *rb;
 	enum backend backend;
-	struct ksyms *ksyms;
 	struct btf *btf; /* vmlinux */
 	/* send-path functions traced with fentry/fexit or kprobes */
 	const char *funcs[TFO_FENTRY_SLOTS];
