@@ -308,6 +308,11 @@ static void print_send_json(const struct tfo_report *r,
 		o, "duration_us",
 		json_object_new_uint64((e->ts_exit_ns - e->ts_enter_ns) /
 				       1000));
+	/* fentry/kprobe: send-path calls seen, and those past TFO_MAX_DEPTH */
+	json_object_object_add(o, "function_calls",
+			       json_object_new_int64(e->nfuncs));
+	json_object_object_add(o, "function_calls_untracked",
+			       json_object_new_int64(e->lost_frames));
 	json_object_object_add(
 		o, "backend",
 		json_object_new_string(backend_name(r->session->backend)));
