@@ -31,8 +31,6 @@ struct call_result {
 	int err;
 };
 
-typedef struct call_result (*case_fn)(const struct case_ctx *c);
-
 static struct call_result result_of(long ret)
 {
 	return (struct call_result){ .ret = ret, .err = ret < 0 ? errno : 0 };
@@ -174,70 +172,44 @@ static long fastopen_connect_write(int fd, const struct case_ctx *c)
 	return write(fd, PAYLOAD, PAYLOAD_LEN);
 }
 
-static struct call_result case_sendto(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_STREAM, sendto_addr, c);
-}
+/*
+ * How each case sends: on a fresh socket of @family and @type, with
+ * net.ipv4.tcp_fastopen's client bit cleared for the duration when
+ * @client_off. Indexed like tfo_cases[].
+ */
+struct case_run {
+	int family;
+	int type;
+	send_fn send;
+	bool client_off;
+};
 
-static struct call_result case_sendmsg_noaddr(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_STREAM, sendmsg_noaddr, c);
-}
+static const struct case_run case_runs[] = {
+	{ AF_INET, SOCK_STREAM, sendto_addr, false },
+	{ AF_INET, SOCK_STREAM, sendmsg_noaddr, false },
+	{ AF_INET, SOCK_STREAM, sendmsg_addr, false },
+	{ AF_INET, SOCK_STREAM, send_noaddr, false },
+	{ AF_INET, SOCK_STREAM, connect_then_sendmsg, false },
+	{ AF_INET, SOCK_STREAM, raw_sendmsg_noaddr, false },
+	{ AF_INET, SOCK_STREAM, sendto_addr, true },
+	{ AF_INET, SOCK_STREAM, connect_then_sendto, false },
+	{ AF_INET, SOCK_DGRAM, sendto_addr, false },
+	{ AF_INET6, SOCK_STREAM, sendmsg_noaddr, false },
+	{ AF_INET, SOCK_STREAM, sendmsg_with_rights, false },
+	{ AF_INET, SOCK_STREAM, fastopen_connect_write, false },
+};
 
-static struct call_result case_sendmsg_addr(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_STREAM, sendmsg_addr, c);
-}
-
-static struct call_result case_send(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_STREAM, send_noaddr, c);
-}
-
-static struct call_result case_connect_sendmsg(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_STREAM, connect_then_sendmsg, c);
-}
-
-static struct call_result case_raw_sendmsg_noaddr(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_STREAM, raw_sendmsg_noaddr, c);
-}
-
-static struct call_result case_client_disabled(const struct case_ctx *c)
+static struct call_result run_case(const struct case_run *run,
+				   const struct case_ctx *c)
 {
 	struct call_result r;
 
-	if (set_tcp_fastopen(TFO_SERVER_ONLY))
+	if (run->client_off && set_tcp_fastopen(TFO_SERVER_ONLY))
 		return result_of(-1);
-	r = case_sendto(c);
-	set_tcp_fastopen(TFO_CLIENT_AND_SERVER);
+	r = on_fresh_socket(run->family, run->type, run->send, c);
+	if (run->client_off)
+		set_tcp_fastopen(TFO_CLIENT_AND_SERVER);
 	return r;
-}
-
-static struct call_result case_connected(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_STREAM, connect_then_sendto, c);
-}
-
-static struct call_result case_udp(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_DGRAM, sendto_addr, c);
-}
-
-static struct call_result case_ipv6_sendmsg_noaddr(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET6, SOCK_STREAM, sendmsg_noaddr, c);
-}
-
-static struct call_result case_sendmsg_scm_rights(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_STREAM, sendmsg_with_rights, c);
-}
-
-static struct call_result case_fastopen_connect(const struct case_ctx *c)
-{
-	return on_fresh_socket(AF_INET, SOCK_STREAM, fastopen_connect_write, c);
 }
 
 const struct tfo_case tfo_cases[] = {
@@ -265,24 +237,9 @@ const struct tfo_case tfo_cases[] = {
 };
 const int tfo_ncases = sizeof(tfo_cases) / sizeof(tfo_cases[0]);
 
-static const case_fn case_fns[] = {
-	case_sendto,
-	case_sendmsg_noaddr,
-	case_sendmsg_addr,
-	case_send,
-	case_connect_sendmsg,
-	case_raw_sendmsg_noaddr,
-	case_client_disabled,
-	case_connected,
-	case_udp,
-	case_ipv6_sendmsg_noaddr,
-	case_sendmsg_scm_rights,
-	case_fastopen_connect,
-};
-
-_Static_assert(sizeof(case_fns) / sizeof(case_fns[0]) ==
+_Static_assert(sizeof(case_runs) / sizeof(case_runs[0]) ==
 		       sizeof(tfo_cases) / sizeof(tfo_cases[0]),
-	       "one function per case");
+	       "one run per case");
 
 /* Send @m and wait for the tracer to have consumed everything before it. */
 static int tell_tracer(const struct cases_link *l, struct case_msg m)
@@ -371,7 +328,7 @@ int tfo_cases_child(void *link, int err_fd)
 			m.phase = CASE_BEGIN;
 			if (tell_tracer(l, m))
 				return 1;
-			r = case_fns[i](&c);
+			r = run_case(&case_runs[i], &c);
 			m.phase = CASE_END;
 			m.ret = r.ret;
 			m.err = r.err;
