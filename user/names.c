@@ -5,16 +5,28 @@
 
 #include "names.h"
 
+/*
+ * The kernel's internal ENOTSUPP (include/linux/errno.h) leaks to user space,
+ * e.g. from BPF trampolines on architectures without them.
+ */
+#define KERNEL_ENOTSUPP 524
+
 const char *errno_name(long err)
 {
+	static char unknown[32]; /* single-threaded tool */
 	const char *name;
 
 	if (err < 0)
 		err = -err;
 	if (!err)
 		return NULL;
+	if (err == KERNEL_ENOTSUPP)
+		return "ENOTSUPP";
 	name = strerrorname_np((int)err);
-	return name ? name : "E?";
+	if (name)
+		return name;
+	snprintf(unknown, sizeof(unknown), "errno %ld", err);
+	return unknown;
 }
 
 /* Numbering of include/net/tcp_states.h */

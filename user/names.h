@@ -5,7 +5,8 @@
 
 #include <stddef.h>
 
-/* "EINVAL" for 22 or -22; NULL for 0. */
+/* "EINVAL" for 22 or -22, "ENOTSUPP" for the kernel's 524, "errno N" if
+ * unknown (valid until the next call); NULL for 0. */
 const char *errno_name(long err);
 const char *tcp_state_name(int state);
 const char *family_name(int family);

@@ -24,6 +24,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "names.h"
 #include "output.h"
 #include "probe.h"
 #include "probe.skel.h"
@@ -58,27 +59,6 @@
 #define TRACEFS_EVENTS "/sys/kernel/tracing/events"
 #define DEBUGFS_TRACING_EVENTS "/sys/kernel/debug/tracing/events"
 
-/*
- * The kernel's internal ENOTSUPP (include/linux/errno.h) leaks to user space,
- * e.g. from BPF trampolines on architectures without them.
- */
-#define KERNEL_ENOTSUPP 524
-
-static const char *errno_name(int err, char *buf, size_t len)
-{
-	const char *name;
-
-	if (err < 0)
-		err = -err;
-	if (err == KERNEL_ENOTSUPP)
-		return "ENOTSUPP";
-	name = strerrorname_np(err);
-	if (name)
-		return name;
-	snprintf(buf, len, "errno %d", err);
-	return buf;
-}
-
 static void set_ok(struct feature *f)
 {
 	f->ok = true;
@@ -100,7 +80,6 @@ set_missing(struct feature *f, const char *fmt, ...)
 static __attribute__((format(printf, 3, 4))) void
 set_failed(struct feature *f, int err, const char *fmt, ...)
 {
-	char buf[24];
 	size_t used;
 	va_list ap;
 
@@ -110,7 +89,7 @@ set_failed(struct feature *f, int err, const char *fmt, ...)
 	va_end(ap);
 	used = strlen(f->why);
 	snprintf(f->why + used, sizeof(f->why) - used, " with %s",
-		 errno_name(err, buf, sizeof(buf)));
+		 errno_name(err));
 }
 
 static struct btf *probe_btf(struct feature *f)
