@@ -6,6 +6,7 @@ send, a "verdict" event last. MSG_FASTOPEN is 0x20000000. What each built-in
 case does on Linux is in shared KERNEL-NOTES.md ("When a MSG_FASTOPEN send
 fails").
 """
+import json
 import os
 import subprocess
 import tempfile
@@ -43,15 +44,43 @@ def _netns_list():
     return run(["ip", "netns", "list"]).out
 
 
+def _tfo_bpf_programs():
+    """Names of loaded BPF programs of the tfo skeleton (tfo_*, libc_*)."""
+    progs = json.loads(run(["bpftool", "-j", "prog", "show"]).out or "[]")
+    return sorted(p.get("name", "") for p in progs
+                  if p.get("name", "").startswith(("tfo_", "libc_send")))
+
+
+def _tracer_processes():
+    """A built-in run's case runner is a tracer child in its own netns:
+    with it gone, so is the namespace."""
+    return run(["pgrep", "-x", "tracer"]).out.split()
+
+
+def _programs_gone(timeout=3.0):
+    """The kernel frees programs after their links' deferred teardown
+    (perf-event close waits for RCU grace periods): poll, bounded."""
+    deadline = time.monotonic() + timeout
+    while _tfo_bpf_programs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _tfo_bpf_programs()
+
+
+def _leftover_state(after=False):
+    return (_sysctl("net.ipv4.tcp_fastopen"), _netns_list(),
+            _programs_gone() if after else _tfo_bpf_programs(),
+            _tracer_processes())
+
+
 def builtin(backend="auto"):
     """`tracer -j --backend BACKEND tfo`, run once: (result, events)."""
     global _leftovers
     need_root()
     if backend not in _runs:
-        before = (_sysctl("net.ipv4.tcp_fastopen"), _netns_list())
+        before = _leftover_state()
         _runs[backend] = run([need_tracer(), "-j", "--backend", backend,
                               "tfo"], timeout=60)
-        after = (_sysctl("net.ipv4.tcp_fastopen"), _netns_list())
+        after = _leftover_state(after=True)
         if backend == "auto":
             _leftovers = before, after
     res = _runs[backend]
@@ -94,6 +123,8 @@ def test_builtin_leaves_nothing_behind():
     before, after = _leftovers
     eq(after[0], before[0], "net.ipv4.tcp_fastopen after the run")
     eq(after[1], before[1], "`ip netns list` after the run")
+    eq(after[2], [], "tfo BPF programs still loaded after the run")
+    eq(after[3], before[3], "tracer processes after the run")
 
 
 def test_start_event():
