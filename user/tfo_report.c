@@ -30,6 +30,9 @@ struct send_view {
 	const char *function; /* origin function, may be NULL */
 	char args[128]; /* "addr_len=0" for a function-layer origin */
 	char condition[192];
+	/* "function arguments" (read at the origin) or "syscall arguments
+	 * and socket state" (inferred, when no function-level origin) */
+	const char *condition_source;
 	const char *tfo_option; /* "cookie request", "cookie" or NULL */
 };
 
@@ -210,8 +213,13 @@ static void decode_origin(const struct tfo_report *r, struct send_view *v)
 	} else {
 		v->layer = "syscall";
 	}
-	if (!v->condition[0])
-		explain_from_state(v);
+	if (v->condition[0]) {
+		v->condition_source = "function arguments";
+		return;
+	}
+	explain_from_state(v);
+	if (v->condition[0])
+		v->condition_source = "syscall arguments and socket state";
 }
 
 static void decode(const struct tfo_report *r, const struct tfo_event *e,
@@ -246,6 +254,8 @@ static json_object *origin_json(const struct send_view *v)
 	json_object_object_add(o, "layer", json_object_new_string(v->layer));
 	json_object_object_add(o, "args", json_str_or_null(v->args));
 	json_object_object_add(o, "condition", json_str_or_null(v->condition));
+	json_object_object_add(o, "condition_source",
+			       json_str_or_null(v->condition_source));
 	return o;
 }
 
@@ -382,7 +392,11 @@ static void print_origin_text(const struct tfo_report *r,
 		       "kernel lacks sock:sock_send_length, 6.3+)\n",
 		       v->err);
 	if (v->condition[0])
-		printf("  why     %s\n", v->condition);
+		printf("  why     %s%s\n", v->condition,
+		       strcmp(v->condition_source, "function arguments") ?
+			       " (inferred from the syscall's arguments and "
+			       "the socket's state)" :
+			       "");
 }
 
 static void print_tcp_text(const struct send_view *v)
