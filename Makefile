@@ -24,13 +24,16 @@ USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 
 WARN := -Wall -Wextra -Werror
+# libnl-route-3-dev's headers (pkg-config --cflags libnl-route-3.0), spelled
+# out so that `make deps all` works before pkg-config is installed.
+LIBNL_INC := /usr/include/libnl3
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DTRACER_VERSION='"$(VERSION)"' \
-	  -I$(OUTPUT) -Ibpf -Iuser -MMD -MP
+	  -I$(OUTPUT) -Ibpf -Iuser -I$(LIBNL_INC) -MMD -MP
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -std=gnu11 $(WARN) \
 	      -Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
 
-LIBS := -lbpf -lelf -lz -ljson-c -lcap
+LIBS := -lnl-route-3 -lnl-3 -lbpf -lelf -lz -ljson-c -lcap
 ifeq ($(STATIC),1)
 LDFLAGS += -static
 LIBS += -lzstd
@@ -50,8 +53,8 @@ endif
 
 # Debian 12 packages needed to build, run and test (installed by `make deps`).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
-	libjson-c-dev libcap-dev pkg-config make gcc python3 ruby iproute2 \
-	libcap2-bin util-linux clang-format clang-tidy
+	libjson-c-dev libcap-dev libnl-route-3-dev pkg-config make gcc python3 \
+	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy
 
 all: tracer
 
