@@ -30,7 +30,7 @@ LIBNL_INC := /usr/include/libnl3
 CFLAGS ?= -g -O2
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DTRACER_VERSION='"$(VERSION)"' \
 	  -I$(OUTPUT) -Ibpf -Iuser -I$(LIBNL_INC) -MMD -MP
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -std=gnu11 $(WARN) \
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -std=gnu11 $(WARN) \
 	      -Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
 
 LIBS := -lnl-route-3 -lnl-3 -lbpf -lelf -lz -ljson-c -lcap

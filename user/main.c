@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "output.h"
+#include "pktleak.h"
 #include "probe.h"
 #include "tfo.h"
 #include "tracer.h"
@@ -26,6 +27,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "tfo", cmd_tfo, "where the kernel rejects MSG_FASTOPEN sends" },
+	{ "pktleak", cmd_pktleak,
+	  "frames that reach a packet socket before bind, and each fix" },
 	{ "probe", cmd_probe,
 	  "what this kernel allows, which backend auto picks" },
 };

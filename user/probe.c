@@ -38,8 +38,6 @@
 #define CAP_BPF 39
 #endif
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 /*
  * Attach point for fentry/fexit and kprobes: a global, non-inlined function
  * present since 4.17, listed in vmlinux BTF and in kallsyms, and not on the

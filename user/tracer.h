@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Exit codes, documented in README.md and `tracer --help`. */
 enum tracer_exit {
 	EXIT_OK = 0,

@@ -1,0 +1,762 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tracer pktleak: for each AF_PACKET socket of a traced process, count the
+ * frames that reach it, are queued to it and are read from it, per interface,
+ * before and after bind().
+ *
+ * Frames are counted by whichever hooks the backend has, all calling the same
+ * few functions (count_reached(), count_queued(), count_read()):
+ *   fentry/fexit or kprobe/kretprobe on packet_rcv() and tpacket_rcv(): the
+ *     frame at the socket's hook, before its filter, and whether it was queued;
+ *   tracepoint backend: netif_receive_skb and net_dev_start_xmit for every
+ *     frame a device receives or sends (matched against each socket's hook as
+ *     __netif_receive_skb_core() and dev_queue_xmit_nit() would), and
+ *     sk_data_ready (6.3+), fired once per frame queued;
+ *   every backend: skb_copy_datagram_iovec for the frames recv*() copies out,
+ *     and the raw syscall tracepoints for socket(), bind() and close().
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "common.bpf.h"
+#include "pktleak_event.h"
+#include "sock.bpf.h"
+
+#define TRACER_AF_PACKET 17
+#define TRACER_ETH_P_ALL 0x0003
+#define TRACER_PACKET_OUTGOING 4
+#define TRACER_PACKET_LOOPBACK 5
+#define TRACER_SOCK_TYPE_MASK 0xf
+/* TPACKET_ALIGN(sizeof(struct tpacket{,2}_hdr)): where tpacket_rcv() puts the sockaddr_ll */
+#define TRACER_TPACKET_SLL_OFF 32
+#define TRACER_TPACKET_V2 1
+/* struct sockaddr_ll: sll_family, sll_protocol, then sll_ifindex */
+#define TRACER_SLL_IFINDEX_OFF 4
+
+/* Syscall numbers of this architecture, set by the loader from <sys/syscall.h>. */
+const volatile long nr_socket = -1;
+const volatile long nr_bind = -1;
+const volatile long nr_close = -1;
+/* --all: the packet sockets of every process, not only traced ones. */
+const volatile bool trace_all = false;
+/* -v timeline: one event per frame counted. */
+const volatile bool emit_frames = false;
+
+/* Entries in `sockets`: every frame hook returns at once while it is 0. */
+__s64 nr_sockets = 0;
+/* Packet sockets not tracked because `sockets` was full. */
+__u64 untracked_sockets = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct pkt_sock);
+} sockets SEC(".maps");
+
+/* A socket() or bind() between its sys_enter and sys_exit. */
+struct pending_call {
+	long nr;
+	__u64 sk;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tid */
+	__type(value, struct pending_call);
+} pending SEC(".maps");
+
+/* Never written: the zeroed value new `sockets` entries start from. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pkt_sock);
+} zero_sock SEC(".maps");
+
+/* kprobe backend: packet_rcv()'s arguments, kept for its kretprobe. */
+struct rcv_args {
+	__u64 dev;
+	__u64 pt;
+	bool ring; /* tpacket_rcv() */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rcv_args);
+} kprobe_args SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1024 * 1024);
+} events SEC(".maps");
+
+/* Before 6.3 (and its stable backports) packet_sock had `running` as a field. */
+struct packet_sock___running {
+	unsigned int running;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct packet_sock *pkt_sk(const struct sock *sk)
+{
+	return (struct packet_sock *)sk;
+}
+
+static __always_inline bool hook_running(const struct packet_sock *po)
+{
+	const struct packet_sock___running *old = (const void *)po;
+	unsigned long flags;
+
+	if (bpf_core_field_exists(old->running))
+		return BPF_CORE_READ(old, running);
+	flags = BPF_CORE_READ(po, flags);
+	return flags & (1UL << bpf_core_enum_value(enum packet_sock_flags,
+						   PACKET_SOCK_RUNNING));
+}
+
+static __always_inline bool is_bound(const struct pkt_sock *s,
+				     const struct packet_sock *po)
+{
+	/* packet_do_bind() sets po->ifindex before the new hook goes live. */
+	return s->bound || BPF_CORE_READ(po, ifindex);
+}
+
+static __always_inline struct pkt_sock *lookup_socket(const void *sk)
+{
+	__u64 key = (__u64)sk;
+
+	if (!nr_sockets)
+		return NULL;
+	return bpf_map_lookup_elem(&sockets, &key);
+}
+
+/* ------------------------------------------------------------ events */
+
+static __always_inline void emit_sock(struct pkt_sock *s, __u32 kind,
+				      __u32 reason)
+{
+	struct pkt_sock_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return;
+	}
+	e->kind = kind;
+	e->reason = reason;
+	e->ts_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(&e->s, s, sizeof(*s));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void emit_frame(const struct pkt_sock *s,
+				       const struct pkt_iface *f, __u32 kind,
+				       bool bound)
+{
+	struct pkt_frame_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return;
+	}
+	e->kind = PKT_EV_FRAME;
+	e->frame = kind;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->sk = s->sk;
+	e->ifindex = f->ifindex;
+	e->bound = bound;
+	__builtin_memcpy(e->ifname, f->name, sizeof(e->ifname));
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* ------------------------------------------------------------ counting */
+
+/* The socket's counters for interface @ifindex, claiming a free slot. */
+static __always_inline struct pkt_iface *
+iface_slot(struct pkt_sock *s, int ifindex, const struct net_device *dev)
+{
+	for (int i = 0; i < PKT_MAX_IFACES; i++) {
+		struct pkt_iface *f = &s->ifs[i];
+
+		if (f->ifindex == ifindex) {
+			/* claimed by a hook that had no device at hand */
+			if (dev && !f->name[0])
+				bpf_probe_read_kernel_str(
+					f->name, sizeof(f->name), dev->name);
+			return f;
+		}
+		if (f->ifindex)
+			continue;
+		if (__sync_val_compare_and_swap(&f->ifindex, 0, ifindex) == 0) {
+			if (dev)
+				bpf_probe_read_kernel_str(
+					f->name, sizeof(f->name), dev->name);
+			return f;
+		}
+		if (f->ifindex == ifindex) /* another CPU claimed it for us */
+			return f;
+	}
+	return NULL;
+}
+
+static __always_inline void count(struct pkt_sock *s, int ifindex,
+				  const struct net_device *dev, __u32 kind,
+				  bool bound, __u64 n)
+{
+	struct pkt_iface *f = iface_slot(s, ifindex, dev);
+	__u64 *c;
+
+	if (!f) {
+		__sync_fetch_and_add(&s->untracked, n);
+		return;
+	}
+	if (kind == PKT_FRAME_READ)
+		c = &f->read;
+	else if (kind == PKT_FRAME_REACHED)
+		c = bound ? &f->reached_bound : &f->reached_unbound;
+	else
+		c = bound ? &f->queued_bound : &f->queued_unbound;
+	__sync_fetch_and_add(c, n);
+	if (emit_frames)
+		emit_frame(s, f, kind, bound);
+}
+
+static __always_inline void count_reached(struct pkt_sock *s,
+					  const struct packet_sock *po,
+					  const struct net_device *dev)
+{
+	count(s, BPF_CORE_READ(dev, ifindex), dev, PKT_FRAME_REACHED,
+	      is_bound(s, po), 1);
+}
+
+/*
+ * packet_rcv() and tpacket_rcv() bump stats.tp_packets for each frame they
+ * queue (under the queue lock), and only then; so a frame was queued iff the
+ * counter moved since we last looked. The compare-and-swap makes sure that
+ * two CPUs never count the same increase. A frame written to a mapped ring
+ * is in user space at once: it counts as read too.
+ */
+static __always_inline void
+count_queued(struct pkt_sock *s, const struct packet_sock *po, int ifindex,
+	     const struct net_device *dev, bool ring)
+{
+	__u64 now = BPF_CORE_READ(po, stats.stats1.tp_packets);
+	__u64 last = s->last_tp_packets;
+	bool bound = is_bound(s, po);
+	__u64 n;
+
+	if (now == last)
+		return;
+	if (__sync_val_compare_and_swap(&s->last_tp_packets, last, now) != last)
+		return;
+	/* PACKET_STATISTICS resets the counter: count from zero. */
+	n = now > last ? now - last : now;
+	count(s, ifindex, dev, PKT_FRAME_QUEUED, bound, n);
+	if (ring)
+		count(s, ifindex, dev, PKT_FRAME_READ, bound, n);
+}
+
+/* Same early drops as packet_rcv(): loopback copies, other namespaces. */
+static __always_inline bool rcv_would_drop(const struct sk_buff *skb,
+					   const struct net_device *dev,
+					   const struct sock *sk)
+{
+	if (BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type) ==
+	    TRACER_PACKET_LOOPBACK)
+		return true;
+	return BPF_CORE_READ(dev, nd_net.net) !=
+	       BPF_CORE_READ(sk, __sk_common.skc_net.net);
+}
+
+/* ------------------------------------------- fentry / kprobe: packet_rcv */
+
+static __always_inline void on_rcv_entry(const struct sk_buff *skb,
+					 const struct net_device *dev,
+					 const struct packet_type *pt,
+					 bool ring)
+{
+	struct sock *sk = BPF_CORE_READ(pt, af_packet_priv);
+	struct pkt_sock *s = lookup_socket(sk);
+
+	if (!s || rcv_would_drop(skb, dev, sk))
+		return;
+	if (ring)
+		s->ring = 1;
+	count_reached(s, pkt_sk(sk), dev);
+}
+
+static __always_inline void on_rcv_exit(const struct net_device *dev,
+					const struct packet_type *pt, bool ring)
+{
+	struct sock *sk = BPF_CORE_READ(pt, af_packet_priv);
+	struct pkt_sock *s = lookup_socket(sk);
+
+	if (s)
+		count_queued(s, pkt_sk(sk), BPF_CORE_READ(dev, ifindex), dev,
+			     ring);
+}
+
+SEC("fentry/packet_rcv")
+int BPF_PROG(pkt_fentry_rcv, struct sk_buff *skb, struct net_device *dev,
+	     struct packet_type *pt)
+{
+	on_rcv_entry(skb, dev, pt, false);
+	return 0;
+}
+
+SEC("fexit/packet_rcv")
+int BPF_PROG(pkt_fexit_rcv, struct sk_buff *skb, struct net_device *dev,
+	     struct packet_type *pt)
+{
+	on_rcv_exit(dev, pt, false);
+	return 0;
+}
+
+SEC("fentry/tpacket_rcv")
+int BPF_PROG(pkt_fentry_tpacket_rcv, struct sk_buff *skb,
+	     struct net_device *dev, struct packet_type *pt)
+{
+	on_rcv_entry(skb, dev, pt, true);
+	return 0;
+}
+
+SEC("fexit/tpacket_rcv")
+int BPF_PROG(pkt_fexit_tpacket_rcv, struct sk_buff *skb, struct net_device *dev,
+	     struct packet_type *pt)
+{
+	on_rcv_exit(dev, pt, true);
+	return 0;
+}
+
+/*
+ * packet_rcv() runs with bottom halves off (softirq, or dev_queue_xmit_nit()
+ * under rcu_read_lock_bh()), so its kretprobe fires on the same CPU before
+ * any other packet_rcv() there: one slot per CPU carries the arguments.
+ */
+static __always_inline void kprobe_entry(struct pt_regs *ctx, bool ring)
+{
+	struct rcv_args *a;
+	__u32 zero = 0;
+
+	a = bpf_map_lookup_elem(&kprobe_args, &zero);
+	if (!a)
+		return;
+	a->dev = PT_REGS_PARM2(ctx);
+	a->pt = PT_REGS_PARM3(ctx);
+	a->ring = ring;
+	on_rcv_entry((void *)PT_REGS_PARM1(ctx), (void *)a->dev, (void *)a->pt,
+		     ring);
+}
+
+SEC("kprobe/packet_rcv")
+int pkt_kprobe_rcv(struct pt_regs *ctx)
+{
+	kprobe_entry(ctx, false);
+	return 0;
+}
+
+SEC("kprobe/tpacket_rcv")
+int pkt_kprobe_tpacket_rcv(struct pt_regs *ctx)
+{
+	kprobe_entry(ctx, true);
+	return 0;
+}
+
+SEC("kretprobe/packet_rcv")
+int pkt_kretprobe_rcv(struct pt_regs *ctx)
+{
+	struct rcv_args *a;
+	__u32 zero = 0;
+
+	a = bpf_map_lookup_elem(&kprobe_args, &zero);
+	if (a && a->pt)
+		on_rcv_exit((void *)a->dev, (void *)a->pt, a->ring);
+	return 0;
+}
+
+/* ----------------------------------------- tracepoint backend: devices */
+
+struct device_frame {
+	const struct sk_buff *skb;
+	const struct net_device *dev;
+	const void *net;
+	int ifindex;
+	__be16 protocol;
+	bool outgoing;
+};
+
+/*
+ * Would the socket's hook get this frame? ETH_P_ALL hooks sit on ptype_all
+ * and see every frame a device receives (__netif_receive_skb_core()) or
+ * sends (dev_queue_xmit_nit()); other protocols see received frames of their
+ * type. A bound hook only sees its device.
+ */
+static __always_inline bool hook_gets(const struct packet_sock *po,
+				      const struct device_frame *fr)
+{
+	int bound_ifindex = BPF_CORE_READ(po, ifindex);
+	__be16 num = BPF_CORE_READ(po, num);
+
+	if (!hook_running(po))
+		return false;
+	if (bound_ifindex && bound_ifindex != fr->ifindex)
+		return false;
+	if (BPF_CORE_READ(po, sk.__sk_common.skc_net.net) != fr->net)
+		return false;
+	if (num == bpf_htons(TRACER_ETH_P_ALL))
+		return true;
+	return !fr->outgoing && num == fr->protocol;
+}
+
+static long match_device_frame(struct bpf_map *map, __u64 *key,
+			       struct pkt_sock *s, struct device_frame *fr)
+{
+	const struct packet_sock *po = (const void *)*key;
+
+	if (hook_gets(po, fr))
+		count_reached(s, po, fr->dev);
+	return 0;
+}
+
+static __always_inline void on_device_frame(const struct sk_buff *skb,
+					    const struct net_device *dev,
+					    bool outgoing)
+{
+	struct device_frame fr;
+
+	if (!nr_sockets)
+		return;
+	if (BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type) ==
+	    TRACER_PACKET_LOOPBACK)
+		return;
+	fr.skb = skb;
+	fr.dev = dev;
+	fr.net = BPF_CORE_READ(dev, nd_net.net);
+	fr.ifindex = BPF_CORE_READ(dev, ifindex);
+	fr.protocol = BPF_CORE_READ(skb, protocol);
+	fr.outgoing = outgoing;
+	bpf_for_each_map_elem(&sockets, match_device_frame, &fr, 0);
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(pkt_netif_receive_skb, struct sk_buff *skb)
+{
+	on_device_frame(skb, BPF_CORE_READ(skb, dev), false);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(pkt_net_dev_start_xmit, struct sk_buff *skb,
+	     struct net_device *dev)
+{
+	on_device_frame(skb, dev, true);
+	return 0;
+}
+
+/* The interface of the frame tpacket_rcv() just wrote (TPACKET_V1/V2). */
+static __always_inline int ring_frame_ifindex(const struct packet_sock *po)
+{
+	unsigned int head, fpb, pos;
+	struct pgv *pg_vec;
+	char *buffer;
+	int ifindex = 0;
+
+	if (BPF_CORE_READ(po, tp_version) > TRACER_TPACKET_V2)
+		return 0; /* TPACKET_V3 signals per block, not per frame */
+	pg_vec = BPF_CORE_READ(po, rx_ring.pg_vec);
+	fpb = BPF_CORE_READ(po, rx_ring.frames_per_block);
+	if (!fpb || !pg_vec)
+		return 0;
+	/* packet_increment_rx_head() already moved past the frame */
+	head = BPF_CORE_READ(po, rx_ring.head);
+	pos = head ? head - 1 : BPF_CORE_READ(po, rx_ring.frame_max);
+	buffer = BPF_CORE_READ(pg_vec + pos / fpb, buffer);
+	if (!buffer)
+		return 0;
+	bpf_probe_read_kernel(
+		&ifindex, sizeof(ifindex),
+		buffer + (pos % fpb) * BPF_CORE_READ(po, rx_ring.frame_size) +
+			TRACER_TPACKET_SLL_OFF + TRACER_SLL_IFINDEX_OFF);
+	return ifindex;
+}
+
+/* packet_rcv() keeps the frame's sockaddr_ll in skb->cb. */
+static __always_inline int skb_sll_ifindex(const struct sk_buff *skb)
+{
+	int ifindex = 0;
+
+	bpf_probe_read_kernel(&ifindex, sizeof(ifindex),
+			      &skb->cb[TRACER_SLL_IFINDEX_OFF]);
+	return ifindex;
+}
+
+/* The interface of the frame packet_rcv() just put at the queue's tail. */
+static __always_inline int queued_frame_ifindex(const struct sock *sk)
+{
+	const struct sk_buff *tail = BPF_CORE_READ(sk, sk_receive_queue.prev);
+
+	if ((const void *)tail == (const void *)&sk->sk_receive_queue)
+		return 0; /* a reader emptied it meanwhile */
+	return skb_sll_ifindex(tail);
+}
+
+/*
+ * sock_def_readable() fires this for every frame packet_rcv() queues, and for
+ * every frame tpacket_rcv() writes to a V1/V2 ring or drops for want of room.
+ */
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(pkt_sk_data_ready, struct sock *sk)
+{
+	const struct packet_sock *po = pkt_sk(sk);
+	struct pkt_sock *s;
+	bool ring;
+	int ifindex;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) != TRACER_AF_PACKET)
+		return 0;
+	s = lookup_socket(sk);
+	if (!s)
+		return 0;
+	ring = BPF_CORE_READ(po, rx_ring.pg_vec);
+	if (ring) {
+		s->ring = 1;
+		ifindex = ring_frame_ifindex(po);
+	} else {
+		ifindex = queued_frame_ifindex(sk);
+	}
+	count_queued(s, po, ifindex, NULL, ring);
+	return 0;
+}
+
+/* ------------------------------------------------------- reads, any backend */
+
+/* skb_copy_datagram_iter(): packet_recvmsg() copying a frame out. */
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(pkt_copy_datagram, struct sk_buff *skb, int len)
+{
+	struct sock *sk;
+	struct pkt_sock *s;
+
+	if (!nr_sockets)
+		return 0;
+	sk = BPF_CORE_READ(skb, sk); /* skb_set_owner_r() in packet_rcv() */
+	s = lookup_socket(sk);
+	if (!s || !is_bound(s, pkt_sk(sk)))
+		return 0;
+	count(s, skb_sll_ifindex(skb), NULL, PKT_FRAME_READ, true, 1);
+	return 0;
+}
+
+/* ------------------------------------------------------- socket life */
+
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline __u32 current_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+static __always_inline bool current_is_watched(void)
+{
+	return trace_all || current_is_traced();
+}
+
+/* Start counting for @sk; @created: at socket(), not found later. */
+static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
+						     bool created)
+{
+	const struct packet_sock *po = pkt_sk(sk);
+	__u64 key = (__u64)sk;
+	struct pkt_sock *s, *zero;
+	__u32 zkey = 0;
+
+	zero = bpf_map_lookup_elem(&zero_sock, &zkey);
+	if (!zero)
+		return NULL;
+	if (bpf_map_lookup_elem(&sockets, &key)) {
+		/* a socket we never saw close (dup()ed fd): start over */
+		bpf_map_update_elem(&sockets, &key, zero, BPF_EXIST);
+	} else if (bpf_map_update_elem(&sockets, &key, zero, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&untracked_sockets, 1);
+		return NULL;
+	} else {
+		__sync_fetch_and_add(&nr_sockets, 1);
+	}
+	s = bpf_map_lookup_elem(&sockets, &key);
+	if (!s)
+		return NULL;
+	s->sk = key;
+	s->created_ns = created ? bpf_ktime_get_ns() : 0;
+	s->tgid = current_tgid();
+	s->fd = fd;
+	s->protocol = bpf_ntohs(BPF_CORE_READ(po, num));
+	s->sock_type = BPF_CORE_READ(sk, sk_type);
+	s->last_tp_packets = BPF_CORE_READ(po, stats.stats1.tp_packets);
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
+	emit_sock(s, PKT_EV_SOCKET, 0);
+	return s;
+}
+
+static __always_inline void forget_socket(struct pkt_sock *s, __u32 reason)
+{
+	__u64 key = s->sk;
+
+	emit_sock(s, PKT_EV_CLOSE, reason);
+	if (!bpf_map_delete_elem(&sockets, &key))
+		__sync_fetch_and_add(&nr_sockets, -1);
+}
+
+/* The tracked socket behind @fd, adopting one made before tracing began. */
+static __always_inline struct pkt_sock *socket_of_fd(int fd)
+{
+	struct sock *sk = sock_from_fd(fd);
+	struct pkt_sock *s;
+	__u64 key = (__u64)sk;
+
+	if (!sk)
+		return NULL;
+	s = bpf_map_lookup_elem(&sockets, &key);
+	if (s)
+		return s;
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) != TRACER_AF_PACKET)
+		return NULL;
+	return track_socket(sk, fd, false);
+}
+
+static __always_inline void on_bind_enter(int fd)
+{
+	struct pkt_sock *s = socket_of_fd(fd);
+	struct pending_call c = { .nr = nr_bind };
+	__u32 tid = current_tid();
+	struct sock *sk;
+
+	if (!s)
+		return;
+	sk = (struct sock *)s->sk;
+	if (!s->bound)
+		s->queued_at_bind =
+			s->ring ? s->ifs[0].queued_unbound +
+					  s->ifs[1].queued_unbound +
+					  s->ifs[2].queued_unbound +
+					  s->ifs[3].queued_unbound +
+					  s->ifs[4].queued_unbound +
+					  s->ifs[5].queued_unbound +
+					  s->ifs[6].queued_unbound +
+					  s->ifs[7].queued_unbound :
+				  BPF_CORE_READ(sk, sk_receive_queue.qlen);
+	c.sk = s->sk;
+	bpf_map_update_elem(&pending, &tid, &c, BPF_ANY);
+}
+
+static __always_inline void on_bind_exit(const struct pending_call *c, long ret)
+{
+	struct pkt_sock *s = lookup_socket((void *)c->sk);
+	const struct packet_sock *po = (const void *)c->sk;
+
+	if (!s || ret)
+		return;
+	if (!s->bound)
+		s->bound_ns = bpf_ktime_get_ns();
+	s->bound_ifindex = BPF_CORE_READ(po, ifindex);
+	s->bound_protocol = bpf_ntohs(BPF_CORE_READ(po, num));
+	/* packet_do_bind() caches the device it bound to */
+	if (s->bound_ifindex)
+		bpf_probe_read_kernel_str(s->bound_ifname,
+					  sizeof(s->bound_ifname),
+					  BPF_CORE_READ(po, cached_dev, name));
+	s->bound = 1;
+	emit_sock(s, PKT_EV_BIND, 0);
+}
+
+static __always_inline void on_close_enter(int fd)
+{
+	struct sock *sk;
+	struct pkt_sock *s;
+
+	if (!nr_sockets)
+		return;
+	sk = sock_from_fd(fd);
+	s = lookup_socket(sk);
+	/* only the fd socket() returned: a dup()ed copy keeps it open */
+	if (s && s->fd == fd && s->tgid == current_tgid())
+		forget_socket(s, PKT_CLOSE_SYSCALL);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(pkt_sys_enter, struct pt_regs *regs, long id)
+{
+	struct pending_call c = { .nr = id };
+	__u32 tid;
+
+	if (id != nr_socket && id != nr_bind && id != nr_close)
+		return 0;
+	if (!current_is_watched())
+		return 0;
+	if (id == nr_close) {
+		on_close_enter(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	} else if (id == nr_bind) {
+		on_bind_enter(PT_REGS_PARM1_CORE_SYSCALL(regs));
+	} else if (PT_REGS_PARM1_CORE_SYSCALL(regs) == TRACER_AF_PACKET) {
+		tid = current_tid();
+		bpf_map_update_elem(&pending, &tid, &c, BPF_ANY);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(pkt_sys_exit, struct pt_regs *regs, long ret)
+{
+	long id = BPF_CORE_READ(regs, orig_ax);
+	struct pending_call *c;
+	struct sock *sk;
+	__u32 tid;
+
+	if (id != nr_socket && id != nr_bind)
+		return 0;
+	tid = current_tid();
+	c = bpf_map_lookup_elem(&pending, &tid);
+	if (!c)
+		return 0;
+	if (c->nr == nr_bind) {
+		on_bind_exit(c, ret);
+	} else if (c->nr == nr_socket && ret >= 0) {
+		sk = sock_from_fd(ret);
+		if (sk)
+			track_socket(sk, ret, true);
+	}
+	bpf_map_delete_elem(&pending, &tid);
+	return 0;
+}
+
+static long close_if_owner(struct bpf_map *map, __u64 *key, struct pkt_sock *s,
+			   __u32 *tgid)
+{
+	if (s->tgid == *tgid)
+		forget_socket(s, PKT_CLOSE_EXIT);
+	return 0;
+}
+
+/* A process exit closes its sockets without close(): report them then. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pkt_process_exit, struct task_struct *task)
+{
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+
+	if (!nr_sockets || (__u32)BPF_CORE_READ(task, pid) != tgid)
+		return 0;
+	bpf_for_each_map_elem(&sockets, close_if_owner, &tgid, 0);
+	return 0;
+}
+
+TRACER_FOLLOW_CHILDREN(pkt)
+
+char LICENSE[] SEC("license") = "GPL";

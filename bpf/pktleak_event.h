@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Per-socket counts and events shared by bpf/pktleak.bpf.c and user/pktleak*.c. */
+#ifndef TRACER_PKTLEAK_EVENT_H
+#define TRACER_PKTLEAK_EVENT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define PKT_MAX_IFACES 8
+#define PKT_IFNAMSIZ 16
+#define PKT_COMM_LEN 16
+
+/* Frames of one interface, as seen by one packet socket. */
+struct pkt_iface {
+	__s32 ifindex; /* 0: free slot */
+	__u32 pad;
+	char name[PKT_IFNAMSIZ]; /* in the socket's namespace; may be "" */
+	__u64 reached_unbound; /* reached the socket's hook before bind */
+	__u64 queued_unbound; /* ... and were queued (passed filter, room) */
+	__u64 reached_bound;
+	__u64 queued_bound;
+	__u64 read; /* copied to user space by recv*() after bind */
+};
+
+/* One AF_PACKET socket of a traced process: the value of map `sockets`. */
+struct pkt_sock {
+	__u64 sk;
+	__u64 created_ns; /* bpf_ktime_get_ns() at socket(); 0: before tracing */
+	__u64 bound_ns; /* first successful bind(), 0: never */
+	__u64 queued_at_bind; /* frames waiting in the queue when bind() began */
+	__u64 last_tp_packets; /* packet_sock stats.tp_packets already counted */
+	__u64 untracked; /* frames of interfaces beyond PKT_MAX_IFACES */
+	__u32 tgid;
+	__s32 fd;
+	__u16 protocol; /* host order, as given to socket() */
+	__u16 bound_protocol; /* host order, after bind() */
+	__s32 bound_ifindex; /* 0: all interfaces */
+	__u8 bound;
+	__u8 ring; /* frames went to a PACKET_RX_RING (tpacket_rcv) */
+	__u8 sock_type; /* SOCK_RAW, SOCK_DGRAM */
+	__u8 pad[5];
+	char comm[PKT_COMM_LEN];
+	char bound_ifname[PKT_IFNAMSIZ];
+	struct pkt_iface ifs[PKT_MAX_IFACES];
+};
+
+enum pkt_event_kind {
+	PKT_EV_SOCKET, /* socket() returned a packet socket */
+	PKT_EV_BIND, /* bind() succeeded */
+	PKT_EV_CLOSE, /* close() of the creating fd, or the process exited */
+	PKT_EV_FRAME, /* one frame (timeline, only when asked for) */
+};
+
+enum pkt_frame_kind {
+	PKT_FRAME_REACHED, /* at the socket's hook, before its filter */
+	PKT_FRAME_QUEUED, /* queued to the socket (or its ring) */
+	PKT_FRAME_READ, /* copied to user space by recv*() */
+};
+
+enum pkt_close_reason {
+	PKT_CLOSE_SYSCALL,
+	PKT_CLOSE_EXIT,
+};
+
+struct pkt_sock_event {
+	__u32 kind; /* PKT_EV_SOCKET, PKT_EV_BIND, PKT_EV_CLOSE */
+	__u32 reason; /* enum pkt_close_reason for PKT_EV_CLOSE */
+	__u64 ts_ns;
+	struct pkt_sock s;
+};
+
+struct pkt_frame_event {
+	__u32 kind; /* PKT_EV_FRAME */
+	__u32 frame; /* enum pkt_frame_kind */
+	__u64 ts_ns;
+	__u64 sk;
+	__s32 ifindex;
+	__u8 bound;
+	__u8 pad[3];
+	char ifname[PKT_IFNAMSIZ];
+};
+
+#endif

@@ -1,0 +1,338 @@
+# SPDX-License-Identifier: GPL-2.0
+"""`tracer pktleak`: the built-in experiment, watch mode, bad input, cleanup.
+
+JSON contract: a "setup" event, one "strategy" event per strategy and run,
+"strategy_summary" events with --repeat, a "recommendation" event last. In
+watch mode, one "packet_socket" event per socket. What the kernel does with a
+packet socket before bind() is in shared KERNEL-NOTES.md ("AF_PACKET").
+"""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+from lib import (check, eq, exit_code, find, find_one, need_root,
+                 need_tracer, note, one_error_line, prog, run, tracer)
+
+STRATEGIES = ("eth_p_all_then_bind", "drain_after_bind",
+              "protocol_0_then_bind", "drop_filter_drain", "rx_ring")
+STRATEGY_KEYS = ("name", "gap_ms", "reached_before_bind", "queued_before_bind",
+                 "reached_by_ifname", "leaked_read", "reader_leaked",
+                 "target_lost")
+SOCKET_KEYS = ("pid", "fd", "protocol", "bound_ifname", "reached_before_bind",
+               "reached_by_ifname", "queued_at_bind")
+GAP_MS = 100
+
+# A private network namespace with two veth pairs, t0-t1 (bound) and n0-n1
+# (noise), IPv6 off so the kernel sends nothing of its own; then exec "$@".
+NETNS_SETUP = (
+    "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6; "
+    "echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6; "
+    "ip link add n0 type veth peer name n1 && "
+    "ip link add t0 type veth peer name t1 && "
+    "for l in lo n0 n1 t0 t1; do ip link set $l up || exit 1; done && "
+    'exec "$@"')
+
+
+def in_lab(argv):
+    return ["unshare", "-n", "sh", "-c", NETNS_SETUP, "sh", *argv]
+
+
+# ------------------------------------------------ the built-in experiment
+
+_runs = {}
+
+
+def experiment(*args):
+    """`tracer -j pktleak ARGS`, run once per ARGS: (result, events)."""
+    need_root()
+    if args not in _runs:
+        _runs[args] = tracer("-j", "pktleak", *args, timeout=60)
+    res = _runs[args]
+    exit_code(res, 0)
+    events = res.json()
+    check(events, "no JSON lines on stdout", res)
+    return res, events
+
+
+def strategy(events, name):
+    return find_one(events, what="strategy event", event="strategy",
+                    name=name)
+
+
+def test_experiment_reports_every_strategy():
+    res, events = experiment()
+    eq(events[0].get("event"), "setup", "first event", res)
+    for name in STRATEGIES:
+        row = strategy(events, name)
+        missing = [k for k in STRATEGY_KEYS if k not in row]
+        eq(missing, [], f"keys missing from the {name} row")
+        eq(row["gap_ms"], GAP_MS, f"{name}: gap_ms")
+    eq(events[-1].get("event"), "recommendation", "last event", res)
+
+
+def test_experiment_wall_time():
+    res, _ = experiment()
+    budget = 3 + 5 * GAP_MS / 1000
+    note(f"tracer -j pktleak took {res.seconds:.2f} s "
+         f"(target < {budget:.1f} s: 3 s plus 5 gaps of {GAP_MS} ms)")
+    check(res.seconds < budget, f"took {res.seconds:.2f} s")
+
+
+def test_eth_p_all_then_bind_leaks_noise():
+    _, events = experiment()
+    row = strategy(events, "eth_p_all_then_bind")
+    note(f"strategy 1: {row['reached_before_bind']} reached before bind "
+         f"{row['reached_by_ifname']}, {row['leaked_read']} leaked")
+    check(row["reached_by_ifname"].get("noise", 0) > 0,
+          f"no noise frame reached the socket before bind: {row}")
+    check(row["leaked_read"] > 0, f"strategy 1 leaked nothing: {row}")
+
+
+def test_protocol_0_and_filter_leak_nothing():
+    _, events = experiment()
+    for name in ("protocol_0_then_bind", "drop_filter_drain"):
+        row = strategy(events, name)
+        eq(row["leaked_read"], 0, f"{name}: leaked_read")
+        eq(row["reader_leaked"], 0, f"{name}: reader_leaked")
+    row = strategy(events, "protocol_0_then_bind")
+    eq(row["reached_before_bind"], 0,
+       "protocol 0: frames reaching the socket before bind")
+    row = strategy(events, "drop_filter_drain")
+    check(row["reached_before_bind"] > 0,
+          f"drop-all filter: frames should reach the hook, only to be "
+          f"filtered: {row}")
+
+
+def test_drain_leaks_nothing_but_loses_target_frames():
+    _, events = experiment()
+    row = strategy(events, "drain_after_bind")
+    eq(row["leaked_read"], 0, "drain: leaked_read")
+    eq(row["reader_leaked"], 0, "drain: reader_leaked")
+    check(row["target_lost"] > 0,
+          f"drain: expected lost target frames with a target flow: {row}")
+
+
+def test_ring_leaks_like_the_template():
+    _, events = experiment()
+    row = strategy(events, "rx_ring")
+    check(row["leaked_read"] > 0, f"rx_ring leaked nothing: {row}")
+
+
+def test_bpf_and_reader_agree():
+    _, events = experiment()
+    for name in STRATEGIES:
+        row = strategy(events, name)
+        eq(row["leaked_read"], row["reader_leaked"],
+           f"{name}: leaked_read (BPF) vs reader_leaked")
+
+
+def test_recommendation_is_leak_free():
+    _, events = experiment()
+    rec = find_one(events, event="recommendation")
+    check(rec.get("strategy") in ("protocol_0_then_bind", "drop_filter_drain"),
+          f"recommended a strategy that leaks or loses frames: {rec}")
+
+
+def test_repeat_prints_min_median_max():
+    _, events = experiment("-n", "3", "-s", "1,3", "-g", "30")
+    eq(len(find(events, event="strategy", name="eth_p_all_then_bind")), 3,
+       "strategy 1 rows with --repeat 3")
+    summary = find_one(events, event="strategy_summary",
+                       name="eth_p_all_then_bind")
+    leaked = summary["leaked_read"]
+    check(leaked["min"] <= leaked["median"] <= leaked["max"],
+          f"min/median/max out of order: {leaked}")
+    eq(find(events, event="strategy", name="drain_after_bind"), [],
+       "rows of strategies not asked for with -s 1,3")
+
+
+def test_text_table_and_timeline():
+    need_root()
+    res = tracer("-v", "pktleak", "-s", "1", "-g", "20", timeout=60)
+    exit_code(res, 0)
+    for part in ("ETH_P_ALL, then bind", "Recommendation:", "socket()",
+                 "bind()", "frame reached", "frame read"):
+        check(part in res.out, f"text output lacks {part!r}", res)
+
+
+def test_interface_mode_uses_the_given_interface():
+    need_root()
+    res = run(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"',
+               "sh", need_tracer(), "-j", "pktleak", "-i", "lo", "-s", "3",
+               "-g", "10"], timeout=60)
+    exit_code(res, 0)
+    setup = find_one(res.json(), event="setup")
+    eq(setup.get("target_ifname"), "lo", "setup.target_ifname")
+    row = find_one(res.json(), event="strategy")
+    eq(row["leaked_read"], 0, "protocol 0 on lo: leaked_read")
+
+
+# ------------------------------------------------------------ bad input
+
+def test_bad_input_exits_2_with_one_line():
+    need_root()
+    cases = (["--rate", "0"], ["--rate", "1000001"], ["--gap", "-5"],
+             ["--gap", "x"], ["-i", "nosuch0"], ["-p", "999999999"],
+             ["--strategy", "6"], ["--bogus"], ["-n", "0"],
+             ["--duration", "3"], ["--rate", "10", "--all"])
+    for args in cases:
+        res = tracer("pktleak", *args)
+        exit_code(res, 2)
+        one_error_line(res)
+    res = tracer("-j", "pktleak", "-i", "nosuch0")
+    exit_code(res, 2)
+    err = res.json()[0]
+    check("nosuch0" in err.get("error", "") and err.get("exit") == 2,
+          f"JSON error: {err}")
+
+
+# ------------------------------------------------------------ watch mode
+
+def capture_events(res):
+    events = res.json()
+    reader = [e for e in events if "read_other" in e]
+    check(len(reader) == 1, "pkt_capture printed no result", res)
+    return events, reader[0]
+
+
+def check_capture_socket(events, reader, res):
+    sock = find_one(events, what="packet_socket event", res=res,
+                    event="packet_socket", fd=reader["fd"])
+    missing = [k for k in SOCKET_KEYS if k not in sock]
+    eq(missing, [], "keys missing from packet_socket")
+    eq(sock["protocol"], 3, "protocol (ETH_P_ALL)")
+    eq(sock["bound_ifname"], "t0", "bound_ifname")
+    check(reader["read_other"] > 0, f"the program read no leaked frame: "
+          f"{reader}", res)
+    eq(sock["queued_at_bind"], reader["read_other"],
+       "frames queued at bind vs frames the program read from other "
+       "interfaces")
+    check(set(sock["reached_by_ifname"]) <= {"n0", "n1"},
+          f"reached_by_ifname: {sock['reached_by_ifname']}")
+    eq(sock["leaked_read"], reader["read_other"], "leaked_read (BPF)")
+    return sock
+
+
+def test_watch_command():
+    need_root()
+    res = tracer("-j", "pktleak", "--",
+                 *in_lab([prog("pkt_capture"), "t0", "n0", "100", "40", "7"]),
+                 timeout=60)
+    exit_code(res, 7)  # the command's exit status
+    events, reader = capture_events(res)
+    sock = check_capture_socket(events, reader, res)
+    eq(reader["read_other"], 80, "frames read from n0 (out) and n1 (in)")
+    check(90 <= sock["bind_after_ms"] < 1000,
+          f"bind_after_ms: {sock['bind_after_ms']}")
+
+
+def start_tracer(args, ready):
+    proc = subprocess.Popen([need_tracer(), *args, "--ready-file", ready],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(ready) and proc.poll() is None:
+        check(time.monotonic() < deadline, "tracer never became ready")
+        time.sleep(0.02)
+    return proc
+
+
+def test_watch_pid():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        go = os.path.join(tmp, "go")
+        target = subprocess.Popen(
+            in_lab([prog("pkt_capture"), "t0", "n0", "50", "25"]),
+            stdout=subprocess.PIPE, text=True,
+            env=dict(os.environ, PKT_CAPTURE_WAIT_FOR=go))
+        proc = start_tracer(["-j", "pktleak", "-p", str(target.pid)],
+                            os.path.join(tmp, "ready"))
+        open(go, "w").close()
+        reader = json.loads(target.communicate(timeout=30)[0])
+        out, err = proc.communicate(timeout=30)
+    eq(proc.returncode, 0, f"tracer -p exit status (stderr: {err})")
+    events = [json.loads(line) for line in out.splitlines() if line]
+    sock = find_one(events, event="packet_socket", fd=reader["fd"])
+    eq(sock["pid"], target.pid, "packet_socket.pid")
+    eq(sock["queued_at_bind"], reader["read_other"],
+       "frames queued at bind vs frames read from other interfaces")
+
+
+def test_watch_all_with_duration():
+    need_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = start_tracer(["-j", "pktleak", "--all", "--duration", "3"],
+                            os.path.join(tmp, "ready"))
+        res = run(in_lab([prog("pkt_capture"), "t0", "n0", "20", "10"]))
+        out, err = proc.communicate(timeout=30)
+    exit_code(res, 0)
+    eq(proc.returncode, 0, f"tracer --all exit status (stderr: {err})")
+    reader = json.loads(res.out)
+    events = [json.loads(line) for line in out.splitlines() if line]
+    sock = [e for e in events if e.get("event") == "packet_socket"
+            and e.get("comm") == "pkt_capture" and e.get("fd") ==
+            reader["fd"] and e.get("protocol") == 3]
+    check(sock, f"no packet_socket for pkt_capture in {events}")
+    eq(sock[0]["queued_at_bind"], reader["read_other"],
+       "--all: queued at bind vs read from other interfaces")
+
+
+# ------------------------------------------------------------ cleanup
+
+def net_namespaces():
+    return sorted(run(["lsns", "-t", "net", "-n", "-o", "NS"]).out.split())
+
+
+def pktleak_programs():
+    progs = json.loads(run(["bpftool", "-j", "prog", "show"]).out or "[]")
+    return sorted(p.get("name", "") for p in progs
+                  if p.get("name", "").startswith("pkt_"))
+
+
+def live_tracers():
+    """tracer processes that still run. After a SIGKILL, orphans are
+    reparented to init; a zombie it has yet to reap holds nothing."""
+    out = run(["ps", "-eo", "pid=,stat=,comm="]).out.splitlines()
+    return [line for line in out
+            if line.split()[2:] == ["tracer"] and "Z" not in line.split()[1]]
+
+
+def settle(fn, expected, timeout=3.0):
+    """BPF programs and namespaces go away after deferred teardown."""
+    deadline = time.monotonic() + timeout
+    while fn() != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return fn()
+
+
+def interrupted_run(sig):
+    need_root()
+    before_ns = net_namespaces()
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = start_tracer(["pktleak", "--gap", "3000"],
+                            os.path.join(tmp, "ready"))
+        time.sleep(0.5)  # the experiment is in its first gap
+        check(net_namespaces() != before_ns,
+              "no namespace was created by the experiment")
+        os.kill(proc.pid, sig)
+        proc.communicate(timeout=10)
+    eq(settle(net_namespaces, before_ns), before_ns,
+       f"network namespaces after {signal.Signals(sig).name}")
+    eq(settle(pktleak_programs, []), [],
+       f"pktleak BPF programs after {signal.Signals(sig).name}")
+    eq(settle(live_tracers, []), [],
+       f"tracer processes after {signal.Signals(sig).name}")
+    return proc.returncode
+
+
+def test_sigkill_leaves_nothing_behind():
+    eq(interrupted_run(signal.SIGKILL), -signal.SIGKILL, "exit by SIGKILL")
+
+
+def test_sigint_and_sigterm_leave_nothing_behind():
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        eq(interrupted_run(sig), 1, f"exit status after {sig.name}")
+

@@ -1,0 +1,732 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tracer pktleak: how many frames reach an AF_PACKET socket before bind(),
+ * from which interfaces, how many are read after it, and what each way of
+ * opening the socket costs.
+ *
+ *   tracer pktleak                  the built-in experiment (5 strategies)
+ *   tracer pktleak -- CMD [ARGS]    watch a program's packet sockets
+ *   tracer pktleak -p PID           watch a running process
+ *   tracer pktleak --all            watch every process
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "pktleak.h"
+#include "pktleak_exp.h"
+#include "pktleak_report.h"
+#include "pktleak_session.h"
+#include "probe.h"
+#include "target.h"
+
+#define STEP_TIMEOUT_MS 5000
+#define POLL_INTERVAL_MS 100
+
+struct pktleak_opts {
+	struct exp_opts exp;
+	bool exp_option; /* an option only the experiment takes was given */
+	bool all;
+	unsigned int duration_s; /* --all: 0 = until Ctrl-C */
+	pid_t pid;
+	const char *ready_file;
+	char **command;
+};
+
+/* The snapshots of one strategy run, taken at each of its steps. */
+struct run_steps {
+	struct exp_msg socket_msg;
+	struct exp_msg bound_msg;
+	struct pkt_sock bound;
+	struct pkt_sock drained;
+};
+
+struct pkt_run {
+	struct pkt_session session;
+	struct pkt_report report;
+	struct target target;
+	struct exp_msg ready;
+	struct run_steps steps;
+	const struct pktleak_opts *opts;
+	uint64_t start_ns;
+	uint64_t origin_ns; /* -v timeline: the current socket's creation */
+	bool timeline;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: tracer [global options] pktleak [experiment options]\n"
+		"       tracer [global options] pktleak [--ready-file PATH] -- COMMAND [ARGS...]\n"
+		"       tracer [global options] pktleak [--ready-file PATH] -p PID\n"
+		"       tracer [global options] pktleak [--ready-file PATH] --all [--duration S]\n\n"
+		"Without COMMAND, PID or --all, run the built-in experiment: in a private\n"
+		"network namespace with a target and a noise veth pair, open a packet\n"
+		"socket in each of 5 ways, wait GAP, bind it to the target interface and\n"
+		"read; count in BPF the frames that reached it before bind (by interface),\n"
+		"were queued, and were read from other interfaces after bind.\n\n"
+		"Strategies:\n");
+	for (int i = 0; i < PKT_NSTRATEGIES; i++)
+		fprintf(out, "  %d  %s\n", i + 1, strategies[i].how);
+	fprintf(out,
+		"\nExperiment options:\n"
+		"  -r, --rate N           noise frames/s (1..1000000, default 2000)\n"
+		"      --target-rate N    target flow frames/s (0..1000000, default 100)\n"
+		"  -g, --gap MS           socket() to bind() (0..60000, default 100)\n"
+		"  -w, --window MS        reading after bind (1..10000, default 50)\n"
+		"  -n, --repeat N         run each strategy N times (1..100) and print\n"
+		"                         min/median/max\n"
+		"  -s, --strategy LIST    only these strategies, e.g. 1,3\n"
+		"  -i, --interface IFACE  bind to IFACE in this namespace instead, with the\n"
+		"                         traffic it has (none is generated)\n\n"
+		"Watch options:\n"
+		"  -p, --pid PID          watch a running process (sockets opened before\n"
+		"                         are picked up at their bind or close)\n"
+		"  -a, --all              watch every process's packet sockets\n"
+		"  -d, --duration S       with --all: stop after S seconds\n"
+		"      --ready-file PATH  create PATH once tracing is live\n"
+		"  -h, --help             this help\n\n"
+		"Each watched socket is reported when it is closed, its process exits or\n"
+		"tracing ends. With -- COMMAND, tracer exits with COMMAND's exit status.\n"
+		"-v adds the timeline: socket(), each frame, bind(), reads.\n");
+}
+
+/* ------------------------------------------------------------ options */
+
+static int parse_uint(const char *arg, const char *what, long min, long max,
+		      unsigned int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || v < min || v > max)
+		return fail(EXIT_USAGE, "invalid %s '%s': must be %ld..%ld",
+			    what, arg, min, max);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static int parse_strategies(const char *arg, unsigned int *mask)
+{
+	const char *p = arg;
+	char *end;
+	long v;
+
+	*mask = 0;
+	do {
+		errno = 0;
+		v = strtol(p, &end, 10);
+		if (errno || end == p || v < 1 || v > PKT_NSTRATEGIES ||
+		    (*end && *end != ','))
+			return fail(EXIT_USAGE,
+				    "invalid strategy list '%s': numbers 1..%d "
+				    "separated by commas",
+				    arg, PKT_NSTRATEGIES);
+		*mask |= 1u << (v - 1);
+		p = end + 1;
+	} while (*end);
+	return 0;
+}
+
+static int check_interface(const char *name)
+{
+	if (strlen(name) >= IFNAMSIZ || !if_nametoindex(name))
+		return fail(EXIT_USAGE,
+			    "no interface '%s' in this network namespace",
+			    name);
+	return 0;
+}
+
+enum {
+	OPT_TARGET_RATE = 256,
+	OPT_READY_FILE,
+};
+
+static int parse_one(int c, const char *arg, struct pktleak_opts *o)
+{
+	struct exp_opts *e = &o->exp;
+
+	o->exp_option |= c == OPT_TARGET_RATE ||
+			 (c < 128 && strchr("rgwnsi", c));
+	switch (c) {
+	case 'r':
+		return parse_uint(arg, "rate", 1, 1000000, &e->rate);
+	case OPT_TARGET_RATE:
+		return parse_uint(arg, "target rate", 0, 1000000,
+				  &e->target_rate);
+	case 'g':
+		return parse_uint(arg, "gap", 0, 60000, &e->gap_ms);
+	case 'w':
+		return parse_uint(arg, "window", 1, 10000, &e->window_ms);
+	case 'n':
+		return parse_uint(arg, "repeat count", 1, PKT_MAX_RUNS,
+				  &e->repeat);
+	case 's':
+		return parse_strategies(arg, &e->strategy_mask);
+	case 'i':
+		e->ifname = arg;
+		return check_interface(arg);
+	case 'p':
+		return target_parse_pid(arg, &o->pid);
+	case 'a':
+		o->all = true;
+		return 0;
+	case 'd':
+		return parse_uint(arg, "duration", 1, INT_MAX / 1000,
+				  &o->duration_s);
+	case OPT_READY_FILE:
+		o->ready_file = arg;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int check_modes(const struct pktleak_opts *o)
+{
+	int modes = !!o->command + !!o->pid + o->all;
+
+	if (modes > 1)
+		return fail(EXIT_USAGE,
+			    "give one of -- COMMAND, -p PID and --all");
+	if (modes && o->exp_option)
+		return fail(EXIT_USAGE,
+			    "experiment options (-r, -g, -w, -n, -s, -i, "
+			    "--target-rate) do not apply when watching");
+	if (o->duration_s && !o->all)
+		return fail(EXIT_USAGE, "--duration goes with --all");
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct pktleak_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "rate", required_argument, NULL, 'r' },
+		{ "target-rate", required_argument, NULL, OPT_TARGET_RATE },
+		{ "gap", required_argument, NULL, 'g' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "repeat", required_argument, NULL, 'n' },
+		{ "strategy", required_argument, NULL, 's' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "+:r:g:w:n:s:i:p:ad:h", longopts,
+				NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return -1;
+		}
+		if (c == ':')
+			return fail(EXIT_USAGE, "option '%s' needs an argument",
+				    argv[optind - 1]);
+		if (c == '?')
+			return fail(EXIT_USAGE,
+				    "unknown option '%s' for pktleak",
+				    argv[optind - 1]);
+		err = parse_one(c, optarg, o);
+		if (err)
+			return err;
+	}
+	if (optind < argc)
+		o->command = &argv[optind];
+	return check_modes(o);
+}
+
+/* ------------------------------------------------------------ events */
+
+static bool is_experiment(const struct pkt_run *run)
+{
+	return !run->opts->command && !run->opts->pid && !run->opts->all;
+}
+
+static void on_sock_event(struct pkt_run *run, const struct pkt_sock_event *e)
+{
+	if (e->kind == PKT_EV_SOCKET && e->s.created_ns && is_experiment(run))
+		run->origin_ns = e->s.created_ns;
+	if (run->timeline)
+		pkt_report_sock_event(e, run->origin_ns);
+	if (e->kind == PKT_EV_CLOSE && !is_experiment(run))
+		pkt_report_socket(
+			&e->s, e->reason == PKT_CLOSE_EXIT ? "exit" : "close",
+			run->start_ns);
+}
+
+/* ring_buffer_sample_fn: the signature is libbpf's. */
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters)
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct pkt_run *run = ctx;
+	const __u32 *kind = data;
+
+	if (size < sizeof(*kind))
+		return 0;
+	if (*kind == PKT_EV_FRAME && size >= sizeof(struct pkt_frame_event)) {
+		if (run->timeline)
+			pkt_report_frame(data, run->origin_ns);
+	} else if (*kind != PKT_EV_FRAME &&
+		   size >= sizeof(struct pkt_sock_event)) {
+		on_sock_event(run, data);
+	}
+	return 0;
+}
+
+static int write_ready_file(const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "we");
+	if (!f)
+		return fail(EXIT_RUNTIME, "cannot create ready file %s: %s",
+			    path, strerror(errno));
+	fprintf(f, "%d\n", getpid());
+	fclose(f);
+	return 0;
+}
+
+/* ------------------------------------------------- built-in experiment */
+
+static const struct pkt_iface *slot_of(const struct pkt_sock *s, int ifindex)
+{
+	for (int i = 0; i < PKT_MAX_IFACES; i++)
+		if (s->ifs[i].ifindex == ifindex)
+			return &s->ifs[i];
+	return NULL;
+}
+
+static uint64_t reads_of(const struct pkt_sock *s, int ifindex)
+{
+	const struct pkt_iface *f = slot_of(s, ifindex);
+
+	return f ? f->read : 0;
+}
+
+/* The frames of one interface, in the finished socket @done. */
+static void add_iface(struct strategy_result *res, const struct run_steps *st,
+		      const struct pkt_iface *f, int target)
+{
+	bool ring = res->strategy == STRAT_RING;
+	uint64_t read_in_window = f->read - reads_of(&st->drained, f->ifindex);
+
+	memcpy(res->ifs[res->nifs].name, f->name, PKT_IFNAMSIZ);
+	res->ifs[res->nifs].ifindex = f->ifindex;
+	res->ifs[res->nifs].reached = f->reached_unbound;
+	res->ifs[res->nifs].queued = f->queued_unbound;
+	res->nifs++;
+	res->reached_before_bind += f->reached_unbound;
+	res->queued_before_bind += f->queued_unbound;
+	/* BPF counts a frame written to a mapped ring as read at once */
+	if (ring)
+		read_in_window = f->read;
+	if (f->ifindex != target) {
+		res->leaked_read += read_in_window;
+		return;
+	}
+	res->target_read = read_in_window;
+	/* thrown away: drained after bind, or refused (filter, no room) */
+	res->target_lost = reads_of(&st->drained, target) -
+			   reads_of(&st->bound, target) + f->reached_bound -
+			   f->queued_bound;
+}
+
+static void compute_result(struct pkt_run *run, const struct pkt_sock *done,
+			   const struct exp_msg *m, struct strategy_result *res)
+{
+	const struct run_steps *st = &run->steps;
+
+	memset(res, 0, sizeof(*res));
+	res->strategy = m->strategy;
+	res->run = m->run;
+	res->gap_ns = st->bound_msg.ts_ns - st->socket_msg.ts_ns;
+	res->noise_sent = st->bound_msg.noise_sent - st->socket_msg.noise_sent;
+	res->reader_leaked = m->reader.leaked;
+	res->reader_read = m->reader.read;
+	res->drained = m->reader.drained;
+	res->cost_ns = m->cost_ns;
+	res->untracked = done->untracked;
+	for (int i = 0; i < PKT_MAX_IFACES; i++)
+		if (done->ifs[i].ifindex)
+			add_iface(res, st, &done->ifs[i],
+				  run->ready.target_ifindex);
+}
+
+static int snapshot(struct pkt_run *run, const struct exp_msg *m,
+		    struct pkt_sock *out)
+{
+	ring_buffer__consume(run->session.rb);
+	if (pkt_session_socket(&run->session, run->target.pid, m->fd, out))
+		return fail(EXIT_RUNTIME,
+			    "BPF did not see the packet socket of strategy %d "
+			    "(fd %d)",
+			    m->strategy + 1, m->fd);
+	return 0;
+}
+
+static void print_strategy_title(const struct pkt_run *run,
+				 const struct exp_msg *m)
+{
+	if (!run->timeline || env.json)
+		return;
+	printf("strategy %d, run %d: %s\n", m->strategy + 1, m->run + 1,
+	       strategies[m->strategy].how);
+}
+
+static int finish_strategy(struct pkt_run *run, const struct exp_msg *m)
+{
+	struct pkt_report *r = &run->report;
+	struct strategy_result *res;
+	struct pkt_sock done;
+	int err;
+
+	if (m->err)
+		return fail(EXIT_RUNTIME, "strategy %d failed: %s",
+			    m->strategy + 1, strerror(m->err));
+	err = snapshot(run, m, &done);
+	if (err)
+		return err;
+	if (r->nresults == ARRAY_SIZE(r->results))
+		return fail(EXIT_RUNTIME, "too many runs");
+	res = &r->results[r->nresults++];
+	compute_result(run, &done, m, res);
+	pkt_report_strategy(r, res);
+	return 0;
+}
+
+static int on_exp_msg(struct pkt_run *run, const struct exp_msg *m)
+{
+	switch (m->phase) {
+	case EXP_READY:
+		run->ready = *m;
+		pkt_report_setup(&run->report);
+		return 0;
+	case EXP_SOCKET:
+		run->steps.socket_msg = *m;
+		print_strategy_title(run, m);
+		ring_buffer__consume(run->session.rb);
+		return 0;
+	case EXP_BOUND:
+		run->steps.bound_msg = *m;
+		return snapshot(run, m, &run->steps.bound);
+	case EXP_DRAINED:
+		return snapshot(run, m, &run->steps.drained);
+	case EXP_DONE:
+		return finish_strategy(run, m);
+	default:
+		return fail(EXIT_RUNTIME, "bad message from the experiment");
+	}
+}
+
+/* 0 with a message in @m, 1 when the child is gone, or an exit code. */
+static int read_exp_msg(struct pkt_run *run, int fd, struct exp_msg *m)
+{
+	struct pollfd p[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = run->target.pidfd, .events = POLLIN },
+	};
+	int timeout = STEP_TIMEOUT_MS + (int)run->opts->exp.gap_ms +
+		      (int)run->opts->exp.window_ms;
+	int n = poll(p, 2, timeout);
+
+	if (n < 0 && errno == EINTR)
+		return fail(EXIT_RUNTIME, "interrupted by signal %d",
+			    (int)stop_signal);
+	if (n < 0)
+		return fail(EXIT_RUNTIME, "poll: %s", strerror(errno));
+	if (n == 0)
+		return fail(EXIT_RUNTIME, "experiment stuck for %d ms",
+			    timeout);
+	if (!(p[0].revents & POLLIN))
+		return 1;
+	return read(fd, m, sizeof(*m)) == (ssize_t)sizeof(*m) ? 0 : 1;
+}
+
+struct exp_pipes {
+	int msg_rd;
+	int ack_wr;
+};
+
+static int drive_experiment(struct pkt_run *run, struct exp_pipes p)
+{
+	unsigned int mask = run->opts->exp.strategy_mask;
+	int expected = __builtin_popcount(mask) * (int)run->opts->exp.repeat;
+	int done = 0, err;
+	struct exp_msg m;
+
+	while (done < expected && !stop_signal) {
+		err = read_exp_msg(run, p.msg_rd, &m);
+		if (err)
+			return err > 0 && !stop_signal ?
+				       fail(EXIT_RUNTIME,
+					    "the experiment ended early") :
+				       err;
+		if (m.strategy < 0 || m.strategy >= PKT_NSTRATEGIES)
+			return fail(EXIT_RUNTIME, "bad strategy %d",
+				    m.strategy);
+		err = on_exp_msg(run, &m);
+		if (err)
+			return err;
+		done += m.phase == EXP_DONE;
+		if (write(p.ack_wr, "k", 1) != 1)
+			return fail(EXIT_RUNTIME, "the experiment went away");
+	}
+	if (stop_signal)
+		return fail(EXIT_RUNTIME, "interrupted by signal %d",
+			    (int)stop_signal);
+	pkt_report_finish(&run->report);
+	return EXIT_OK;
+}
+
+static int start_experiment(struct pkt_run *run, struct exp_link *link)
+{
+	int err = target_spawn_fn(&run->target, exp_child, link);
+
+	if (!err)
+		err = pkt_session_trace(&run->session, run->target.pid);
+	if (err)
+		return err;
+	err = target_release(&run->target);
+	if (err > 0)
+		return fail(err == EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
+			    "cannot set up the test network: %s",
+			    strerror(err));
+	return err;
+}
+
+/*
+ * The lab's traffic generator is the experiment child's child. Whichever way
+ * the child ends, the generator dies with it (PR_SET_PDEATHSIG): as our
+ * subreaper orphan we reap it, instead of leaving a zombie to init.
+ */
+static void reap_orphans(void)
+{
+	uint64_t deadline = now_ns() + 2000000000ull;
+
+	while (now_ns() < deadline) {
+		pid_t pid = waitpid(-1, NULL, WNOHANG);
+
+		if (pid < 0)
+			return; /* ECHILD: none left */
+		if (!pid)
+			usleep(1000);
+	}
+}
+
+static int run_experiment(struct pkt_run *run)
+{
+	struct exp_link link = { .opts = &run->opts->exp };
+	int to_tracer[2], to_child[2], err;
+
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+	if (pipe2(to_tracer, O_CLOEXEC) || pipe2(to_child, O_CLOEXEC))
+		return fail(EXIT_RUNTIME, "pipe: %s", strerror(errno));
+	link.msg_fd = to_tracer[1];
+	link.ack_fd = to_child[0];
+	err = start_experiment(run, &link);
+	close(to_tracer[1]);
+	close(to_child[0]);
+	if (!err)
+		err = drive_experiment(
+			run, (struct exp_pipes){ .msg_rd = to_tracer[0],
+						 .ack_wr = to_child[1] });
+	close(to_tracer[0]);
+	close(to_child[1]);
+	return err;
+}
+
+/* ------------------------------------------------------------ watching */
+
+static void report_open_socket(const struct pkt_sock *s, void *ctx)
+{
+	const struct pkt_run *run = ctx;
+
+	pkt_report_socket(s, "tracing ended", run->start_ns);
+}
+
+static bool watch_over(struct pkt_run *run, uint64_t deadline)
+{
+	if (run->opts->all)
+		return deadline && now_ns() >= deadline;
+	return target_exited(&run->target);
+}
+
+static int watch(struct pkt_run *run)
+{
+	uint64_t deadline = 0;
+	int forwarded = 0;
+
+	if (run->opts->duration_s)
+		deadline = now_ns() + run->opts->duration_s * 1000000000ull;
+	while (!watch_over(run, deadline)) {
+		if (stop_signal && run->target.spawned && !forwarded++)
+			target_kill(&run->target, stop_signal);
+		else if (stop_signal && !run->target.spawned)
+			break;
+		ring_buffer__poll(run->session.rb, POLL_INTERVAL_MS);
+	}
+	ring_buffer__consume(run->session.rb);
+	pkt_session_for_each(&run->session, report_open_socket, run);
+	if (pkt_session_lost(&run->session))
+		warn("%llu events lost (ring buffer full)",
+		     pkt_session_lost(&run->session));
+	return run->target.spawned ? target_exit_code(&run->target) : EXIT_OK;
+}
+
+static int run_command(struct pkt_run *run, char **argv)
+{
+	int err = target_spawn(&run->target, argv);
+
+	if (!err)
+		err = pkt_session_trace(&run->session, run->target.pid);
+	if (err)
+		return err;
+	err = target_release(&run->target);
+	if (err > 0)
+		return fail(EXIT_USAGE, "cannot execute '%s': %s", argv[0],
+			    strerror(err));
+	return err ? err : watch(run);
+}
+
+static int run_pid(struct pkt_run *run, pid_t pid)
+{
+	int err = target_attach(&run->target, pid);
+
+	if (!err)
+		err = pkt_session_trace(&run->session, pid);
+	return err ? err : watch(run);
+}
+
+/* ------------------------------------------------------------ main */
+
+static int open_session(struct pkt_run *run, char *why, size_t why_len)
+{
+	const struct pktleak_opts *o = run->opts;
+	struct kernel_features kf;
+	struct pkt_session_opts so = {
+		.kf = &kf,
+		.trace_all = o->all,
+		.follow_children = !is_experiment(run),
+		.timeline = run->timeline,
+		.on_event = handle_event,
+		.ctx = run,
+	};
+	int err;
+
+	probe_kernel(&kf);
+	err = backend_select(&kf, env.backend, &so.backend, why, why_len);
+	if (!err)
+		err = pkt_backend_check(&kf, so.backend, why, why_len);
+	if (err)
+		return fail(err, "%s", why);
+	info("backend %s: %s", backend_name(so.backend), why);
+	err = pkt_session_open(&run->session, &so);
+	if (err)
+		return err;
+	run->report = (struct pkt_report){
+		.backend = backend_name(so.backend),
+		.backend_why = why,
+		.reached_source = run->session.reached_source,
+		.queued_source = run->session.queued_source,
+		.opts = &o->exp,
+		.ready = &run->ready,
+	};
+	return 0;
+}
+
+static void install_signal_handlers(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int run_mode(struct pkt_run *run)
+{
+	const struct pktleak_opts *o = run->opts;
+
+	if (o->command)
+		return run_command(run, o->command);
+	if (o->pid)
+		return run_pid(run, o->pid);
+	if (o->all)
+		return watch(run);
+	return run_experiment(run);
+}
+
+int cmd_pktleak(int argc, char **argv)
+{
+	static struct pkt_run run;
+	static struct pktleak_opts o = {
+		.exp = { .rate = 2000,
+			 .target_rate = 100,
+			 .gap_ms = 100,
+			 .window_ms = 50,
+			 .repeat = 1,
+			 .strategy_mask = (1u << PKT_NSTRATEGIES) - 1 },
+	};
+	static char why[512];
+	int err;
+
+	err = parse_opts(argc, argv, &o);
+	if (err)
+		return err < 0 ? EXIT_OK : err;
+	err = require_bpf_caps();
+	if (err)
+		return err;
+	install_signal_handlers();
+	run.opts = &o;
+	run.timeline = env.verbose > 0;
+	run.start_ns = now_ns();
+	run.target.pidfd = run.target.release_fd = run.target.exec_err_fd = -1;
+	err = open_session(&run, why, sizeof(why));
+	if (!err)
+		err = write_ready_file(o.ready_file);
+	if (!err)
+		err = run_mode(&run);
+	target_close(&run.target);
+	if (is_experiment(&run))
+		reap_orphans();
+	pkt_session_close(&run.session);
+	if (o.ready_file)
+		unlink(o.ready_file);
+	return err;
+}

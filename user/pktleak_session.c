@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include <bpf/bpf.h>
+
+#include "output.h"
+#include "pktleak.skel.h"
+#include "pktleak_session.h"
+
+int pkt_backend_check(const struct kernel_features *kf, enum backend backend,
+		      char *why, size_t why_len)
+{
+	if (backend != BACKEND_TRACEPOINT || kf->sk_data_ready.ok)
+		return 0;
+	snprintf(why, why_len,
+		 "tracepoint backend cannot see frames being queued: %s "
+		 "(sock:sk_data_ready is Linux 6.3+); fentry or kprobe on "
+		 "packet_rcv would",
+		 kf->sk_data_ready.why);
+	return EXIT_NOSUPPORT;
+}
+
+static void set_autoload(struct bpf_program *const *progs, size_t n, bool on)
+{
+	for (size_t i = 0; i < n; i++)
+		bpf_program__set_autoload(progs[i], on);
+}
+
+/* Switch on the frame programs of the chosen backend, and only those. */
+static void choose_programs(struct pkt_session *s,
+			    const struct pkt_session_opts *o)
+{
+	struct pktleak_bpf *skel = s->skel;
+	struct bpf_program *const fentry[] = {
+		skel->progs.pkt_fentry_rcv,
+		skel->progs.pkt_fexit_rcv,
+		skel->progs.pkt_fentry_tpacket_rcv,
+		skel->progs.pkt_fexit_tpacket_rcv,
+	};
+	struct bpf_program *const kprobe[] = {
+		skel->progs.pkt_kprobe_rcv,
+		skel->progs.pkt_kprobe_tpacket_rcv,
+		skel->progs.pkt_kretprobe_rcv,
+	};
+	struct bpf_program *const devices[] = {
+		skel->progs.pkt_netif_receive_skb,
+		skel->progs.pkt_net_dev_start_xmit,
+		skel->progs.pkt_sk_data_ready,
+	};
+	struct bpf_program *const children[] = {
+		skel->progs.pkt_fork,
+		skel->progs.pkt_exit,
+	};
+
+	set_autoload(fentry, ARRAY_SIZE(fentry), s->backend == BACKEND_FENTRY);
+	set_autoload(kprobe, ARRAY_SIZE(kprobe), s->backend == BACKEND_KPROBE);
+	set_autoload(devices, ARRAY_SIZE(devices),
+		     s->backend == BACKEND_TRACEPOINT);
+	set_autoload(children, ARRAY_SIZE(children), o->follow_children);
+	if (s->backend == BACKEND_TRACEPOINT) {
+		s->reached_source =
+			"inferred: frames of netif_receive_skb and "
+			"net_dev_start_xmit that the socket's hook matches";
+		s->queued_source = "sock:sk_data_ready";
+	} else {
+		s->reached_source = "packet_rcv/tpacket_rcv entry";
+		s->queued_source = "packet_rcv/tpacket_rcv return";
+	}
+}
+
+static int add_link(struct pkt_session *s, struct bpf_link *link)
+{
+	if (!link)
+		return -errno;
+	if (s->nlinks == PKT_MAX_LINKS) {
+		bpf_link__destroy(link);
+		return -E2BIG;
+	}
+	s->links[s->nlinks++] = link;
+	return 0;
+}
+
+/* One kretprobe program serves both receive functions. */
+static int attach_extra(struct pkt_session *s)
+{
+	struct bpf_link *l;
+
+	if (s->backend != BACKEND_KPROBE)
+		return 0;
+	l = bpf_program__attach_kprobe(s->skel->progs.pkt_kretprobe_rcv, true,
+				       "tpacket_rcv");
+	if (add_link(s, l))
+		return fail(EXIT_NOSUPPORT, "kretprobe on tpacket_rcv: %s",
+			    strerror(errno));
+	return 0;
+}
+
+static void configure(struct pkt_session *s, const struct pkt_session_opts *o)
+{
+	struct pktleak_bpf *skel = s->skel;
+
+	skel->rodata->nr_socket = SYS_socket;
+	skel->rodata->nr_bind = SYS_bind;
+	skel->rodata->nr_close = SYS_close;
+	skel->rodata->trace_all = o->trace_all;
+	skel->rodata->emit_frames = o->timeline;
+	choose_programs(s, o);
+}
+
+int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o)
+{
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->backend = o->backend;
+	s->skel = pktleak_bpf__open();
+	if (!s->skel)
+		return fail(EXIT_RUNTIME,
+			    "cannot open the pktleak BPF object: %s",
+			    strerror(errno));
+	configure(s, o);
+	err = pktleak_bpf__load(s->skel);
+	if (err)
+		return fail(
+			err == -EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
+			"cannot load the pktleak BPF programs (%s backend): %s",
+			backend_name(s->backend), strerror(-err));
+	err = pktleak_bpf__attach(s->skel);
+	if (err)
+		return fail(
+			EXIT_NOSUPPORT,
+			"cannot attach the pktleak BPF programs (%s backend): %s",
+			backend_name(s->backend), strerror(-err));
+	err = attach_extra(s);
+	if (err)
+		return err;
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), o->on_event,
+				 o->ctx, NULL);
+	if (!s->rb)
+		return fail(EXIT_RUNTIME, "cannot open the ring buffer: %s",
+			    strerror(errno));
+	return 0;
+}
+
+int pkt_session_trace(struct pkt_session *s, pid_t tgid)
+{
+	__u32 key = tgid;
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(s->skel->maps.traced_tgids, &key, sizeof(key),
+				 &one, sizeof(one), BPF_ANY))
+		return fail(EXIT_RUNTIME, "cannot trace pid %d: %s", tgid,
+			    strerror(errno));
+	return 0;
+}
+
+struct find_fd {
+	pid_t tgid;
+	int fd;
+	struct pkt_sock *out;
+	bool found;
+};
+
+static void match_fd(const struct pkt_sock *ps, void *ctx)
+{
+	struct find_fd *f = ctx;
+
+	if (!f->found && (pid_t)ps->tgid == f->tgid && ps->fd == f->fd) {
+		*f->out = *ps;
+		f->found = true;
+	}
+}
+
+int pkt_session_socket(const struct pkt_session *s, pid_t tgid, int fd,
+		       struct pkt_sock *out)
+{
+	struct find_fd f = { .tgid = tgid, .fd = fd, .out = out };
+
+	pkt_session_for_each(s, match_fd, &f);
+	return f.found ? 0 : -ENOENT;
+}
+
+void pkt_session_for_each(const struct pkt_session *s,
+			  void (*fn)(const struct pkt_sock *, void *),
+			  void *ctx)
+{
+	int map = bpf_map__fd(s->skel->maps.sockets);
+	__u64 key, next;
+	struct pkt_sock ps;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(map, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(map, &key, &ps))
+			fn(&ps, ctx);
+	}
+}
+
+unsigned long long pkt_session_lost(const struct pkt_session *s)
+{
+	return s->skel ? s->skel->bss->lost_events : 0;
+}
+
+void pkt_session_close(struct pkt_session *s)
+{
+	ring_buffer__free(s->rb);
+	for (int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	pktleak_bpf__destroy(s->skel);
+	memset(s, 0, sizeof(*s));
+}
