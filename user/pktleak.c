@@ -603,9 +603,6 @@ static int watch(struct pkt_run *run)
 	}
 	ring_buffer__consume(run->session.rb);
 	pkt_session_for_each(&run->session, report_open_socket, run);
-	if (pkt_session_lost(&run->session))
-		warn("%llu events lost (ring buffer full)",
-		     pkt_session_lost(&run->session));
 	return run->target.spawned ? target_exit_code(&run->target) : EXIT_OK;
 }
 
@@ -722,6 +719,10 @@ int cmd_pktleak(int argc, char **argv)
 		err = write_ready_file(o.ready_file);
 	if (!err)
 		err = run_mode(&run);
+	if (pkt_session_lost(&run.session))
+		warn("%llu events lost (ring buffer full); counts are complete, "
+		     "the timeline and socket reports are not",
+		     pkt_session_lost(&run.session));
 	target_close(&run.target);
 	if (is_experiment(&run))
 		reap_orphans();
