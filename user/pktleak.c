@@ -30,6 +30,7 @@
 #include "pktleak_report.h"
 #include "pktleak_session.h"
 #include "probe.h"
+#include "runtime.h"
 #include "target.h"
 
 #define STEP_TIMEOUT_MS 5000
@@ -64,21 +65,6 @@ struct pkt_run {
 	uint64_t origin_ns; /* -v timeline: the current socket's creation */
 	bool timeline;
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void usage(FILE *out)
 {
@@ -306,21 +292,6 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static int write_ready_file(const char *path)
-{
-	FILE *f;
-
-	if (!path)
-		return 0;
-	f = fopen(path, "we");
-	if (!f)
-		return fail(EXIT_RUNTIME, "cannot create ready file %s: %s",
-			    path, strerror(errno));
-	fprintf(f, "%d\n", getpid());
-	fclose(f);
-	return 0;
-}
-
 /* ------------------------------------------------- built-in experiment */
 
 static const struct pkt_iface *slot_of(const struct pkt_sock *s, int ifindex)
@@ -513,20 +484,31 @@ static int drive_experiment(struct pkt_run *run, struct exp_pipes p)
 	return EXIT_OK;
 }
 
-static int start_experiment(struct pkt_run *run, struct exp_link *link)
+/*
+ * Start @fn (the experiment, or exec of a command) in a child that waits
+ * until it is traced. Returns 0, the errno the child failed with (> 0), or
+ * an exit code (< 0 after negation, reported).
+ */
+static int spawn_traced(struct pkt_run *run, target_fn fn, void *arg)
 {
-	int err = target_spawn_fn(&run->target, exp_child, link);
+	int err = target_spawn_fn(&run->target, fn, arg);
 
 	if (!err)
 		err = pkt_session_trace(&run->session, run->target.pid);
 	if (err)
-		return err;
-	err = target_release(&run->target);
+		return -err;
+	return target_release(&run->target);
+}
+
+static int start_experiment(struct pkt_run *run, struct exp_link *link)
+{
+	int err = spawn_traced(run, exp_child, link);
+
 	if (err > 0)
 		return fail(err == EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
 			    "cannot set up the test network: %s",
 			    strerror(err));
-	return err;
+	return err < 0 ? -err : 0;
 }
 
 /*
@@ -608,17 +590,12 @@ static int watch(struct pkt_run *run)
 
 static int run_command(struct pkt_run *run, char **argv)
 {
-	int err = target_spawn(&run->target, argv);
+	int err = spawn_traced(run, target_exec_fn, argv);
 
-	if (!err)
-		err = pkt_session_trace(&run->session, run->target.pid);
-	if (err)
-		return err;
-	err = target_release(&run->target);
 	if (err > 0)
 		return fail(EXIT_USAGE, "cannot execute '%s': %s", argv[0],
 			    strerror(err));
-	return err ? err : watch(run);
+	return err < 0 ? -err : watch(run);
 }
 
 static int run_pid(struct pkt_run *run, pid_t pid)
@@ -667,15 +644,6 @@ static int open_session(struct pkt_run *run, char *why, size_t why_len)
 	return 0;
 }
 
-static void install_signal_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static int run_mode(struct pkt_run *run)
 {
 	const struct pktleak_opts *o = run->opts;
@@ -709,7 +677,7 @@ int cmd_pktleak(int argc, char **argv)
 	err = require_bpf_caps();
 	if (err)
 		return err;
-	install_signal_handlers();
+	install_stop_signals();
 	run.opts = &o;
 	run.timeline = env.verbose > 0;
 	run.start_ns = now_ns();

@@ -9,6 +9,7 @@
 #include "output.h"
 #include "pktleak.skel.h"
 #include "pktleak_session.h"
+#include "runtime.h"
 
 int pkt_backend_check(const struct kernel_features *kf, enum backend backend,
 		      char *why, size_t why_len)
@@ -73,14 +74,7 @@ static void choose_programs(struct pkt_session *s,
 
 static int add_link(struct pkt_session *s, struct bpf_link *link)
 {
-	if (!link)
-		return -errno;
-	if (s->nlinks == PKT_MAX_LINKS) {
-		bpf_link__destroy(link);
-		return -E2BIG;
-	}
-	s->links[s->nlinks++] = link;
-	return 0;
+	return keep_link(s->links, &s->nlinks, PKT_MAX_LINKS, link);
 }
 
 /* One kretprobe program serves both receive functions. */
@@ -147,14 +141,7 @@ int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o)
 
 int pkt_session_trace(struct pkt_session *s, pid_t tgid)
 {
-	__u32 key = tgid;
-	__u8 one = 1;
-
-	if (bpf_map__update_elem(s->skel->maps.traced_tgids, &key, sizeof(key),
-				 &one, sizeof(one), BPF_ANY))
-		return fail(EXIT_RUNTIME, "cannot trace pid %d: %s", tgid,
-			    strerror(errno));
-	return 0;
+	return trace_tgid(s->skel->maps.traced_tgids, tgid);
 }
 
 struct find_fd {
@@ -208,8 +195,7 @@ unsigned long long pkt_session_lost(const struct pkt_session *s)
 void pkt_session_close(struct pkt_session *s)
 {
 	ring_buffer__free(s->rb);
-	for (int i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
+	destroy_links(s->links, &s->nlinks);
 	pktleak_bpf__destroy(s->skel);
 	memset(s, 0, sizeof(*s));
 }

@@ -47,7 +47,7 @@ int target_attach(struct target *t, pid_t pid)
 	return 0;
 }
 
-static int exec_argv(void *arg, int err_wr)
+int target_exec_fn(void *arg, int err_wr)
 {
 	char **argv = arg;
 	int err;
@@ -81,7 +81,7 @@ spawned_child(target_fn fn, void *arg, struct child_pipes p)
 
 int target_spawn(struct target *t, char **argv)
 {
-	return target_spawn_fn(t, exec_argv, argv);
+	return target_spawn_fn(t, target_exec_fn, argv);
 }
 
 int target_spawn_fn(struct target *t, target_fn fn, void *arg)

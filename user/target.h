@@ -29,6 +29,8 @@ int target_spawn(struct target *t, char **argv);
  */
 typedef int (*target_fn)(void *arg, int err_fd);
 int target_spawn_fn(struct target *t, target_fn fn, void *arg);
+/* target_fn that execs the NULL-terminated argv @arg (target_spawn's). */
+int target_exec_fn(void *arg, int err_wr);
 /*
  * Let the spawned child go on. Returns 0, the errno the child reported
  * (exec failed, or @fn's setup failed; the child is reaped), or -1 after

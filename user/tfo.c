@@ -18,6 +18,7 @@
 
 #include "output.h"
 #include "probe.h"
+#include "runtime.h"
 #include "target.h"
 #include "tfo.h"
 #include "tfo_cases.h"
@@ -43,13 +44,6 @@ struct tfo_run {
 	int attempt;
 	int case_events; /* events seen for the current case */
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 static void usage(FILE *out)
 {
@@ -128,21 +122,6 @@ static int handle_event(void *ctx, void *data, size_t size)
 		run->case_events++;
 	}
 	tfo_report_send(&run->report, e, name, run->attempt);
-	return 0;
-}
-
-static int write_ready_file(const char *path)
-{
-	FILE *f;
-
-	if (!path)
-		return 0;
-	f = fopen(path, "we");
-	if (!f)
-		return fail(EXIT_RUNTIME, "cannot create ready file %s: %s",
-			    path, strerror(errno));
-	fprintf(f, "%d\n", getpid());
-	fclose(f);
 	return 0;
 }
 
@@ -354,15 +333,6 @@ static int open_session(struct tfo_run *run, const struct tfo_opts *o,
 	return tfo_session_open(&run->session, &so);
 }
 
-static void install_signal_handlers(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 int cmd_tfo(int argc, char **argv)
 {
 	static struct tfo_run run = { .current_case = -1 };
@@ -376,7 +346,7 @@ int cmd_tfo(int argc, char **argv)
 	err = require_bpf_caps();
 	if (err)
 		return err;
-	install_signal_handlers();
+	install_stop_signals();
 	run.target.pidfd = run.target.release_fd = run.target.exec_err_fd = -1;
 	err = open_session(&run, &o, why, sizeof(why));
 	if (!err) {

@@ -9,6 +9,7 @@
 
 #include "libc.h"
 #include "output.h"
+#include "runtime.h"
 #include "tfo.skel.h"
 #include "tfo_session.h"
 
@@ -175,14 +176,7 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 
 static int add_link(struct tfo_session *s, struct bpf_link *link)
 {
-	if (!link)
-		return -errno;
-	if (s->nlinks == TFO_MAX_LINKS) {
-		bpf_link__destroy(link);
-		return -E2BIG;
-	}
-	s->links[s->nlinks++] = link;
-	return 0;
+	return keep_link(s->links, &s->nlinks, TFO_MAX_LINKS, link);
 }
 
 static int attach_kprobes(struct tfo_session *s)
@@ -300,14 +294,7 @@ int tfo_session_open(struct tfo_session *s, const struct tfo_session_opts *o)
 
 int tfo_session_trace(struct tfo_session *s, pid_t tgid)
 {
-	__u32 key = tgid;
-	__u8 one = 1;
-
-	if (bpf_map__update_elem(s->skel->maps.traced_tgids, &key, sizeof(key),
-				 &one, sizeof(one), BPF_ANY))
-		return fail(EXIT_RUNTIME, "cannot trace pid %d: %s", tgid,
-			    strerror(errno));
-	return 0;
+	return trace_tgid(s->skel->maps.traced_tgids, tgid);
 }
 
 unsigned long long tfo_session_lost(const struct tfo_session *s)
@@ -318,8 +305,7 @@ unsigned long long tfo_session_lost(const struct tfo_session *s)
 void tfo_session_close(struct tfo_session *s)
 {
 	ring_buffer__free(s->rb);
-	for (int i = 0; i < s->nlinks; i++)
-		bpf_link__destroy(s->links[i]);
+	destroy_links(s->links, &s->nlinks);
 	tfo_bpf__destroy(s->skel);
 	btf__free(s->btf);
 	memset(s, 0, sizeof(*s));

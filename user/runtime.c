@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "runtime.h"
+#include "tracer.h"
+
+volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void install_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int write_ready_file(const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "we");
+	if (!f)
+		return fail(EXIT_RUNTIME, "cannot create ready file %s: %s",
+			    path, strerror(errno));
+	fprintf(f, "%d\n", getpid());
+	fclose(f);
+	return 0;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid)
+{
+	__u32 key = tgid;
+	__u8 one = 1;
+
+	if (bpf_map__update_elem(traced_tgids, &key, sizeof(key), &one,
+				 sizeof(one), BPF_ANY))
+		return fail(EXIT_RUNTIME, "cannot trace pid %d: %s", tgid,
+			    strerror(errno));
+	return 0;
+}
+
+int keep_link(struct bpf_link **links, int *nlinks, int max,
+	      struct bpf_link *link)
+{
+	if (!link)
+		return -errno;
+	if (*nlinks == max) {
+		bpf_link__destroy(link);
+		return -E2BIG;
+	}
+	links[(*nlinks)++] = link;
+	return 0;
+}
+
+void destroy_links(struct bpf_link **links, int *nlinks)
+{
+	for (int i = 0; i < *nlinks; i++)
+		bpf_link__destroy(links[i]);
+	*nlinks = 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every command's run shares: stop signals, the ready file, the clock,
+ * and the BPF pieces common to all skeletons (traced set, links).
+ */
+#ifndef TRACER_RUNTIME_H
+#define TRACER_RUNTIME_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <bpf/libbpf.h>
+
+/* The SIGINT or SIGTERM received, 0 while none. */
+extern volatile sig_atomic_t stop_signal;
+
+/* SIGINT and SIGTERM set stop_signal (and interrupt poll()); no SIGPIPE. */
+void install_stop_signals(void);
+/* Create @path (if not NULL) holding our pid: tracing is live. */
+int write_ready_file(const char *path);
+/* CLOCK_MONOTONIC in ns, the clock of bpf_ktime_get_ns(). */
+uint64_t now_ns(void);
+
+/* Add @tgid to a skeleton's traced_tgids map; 0 or an exit code. */
+int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid);
+/* Keep @link in @links (capacity @max); -errno if NULL or full. */
+int keep_link(struct bpf_link **links, int *nlinks, int max,
+	      struct bpf_link *link);
+void destroy_links(struct bpf_link **links, int *nlinks);
+
+#endif
