@@ -17,9 +17,8 @@ int pkt_backend_check(const struct kernel_features *kf, enum backend backend,
 	if (backend != BACKEND_TRACEPOINT || kf->sk_data_ready.ok)
 		return 0;
 	snprintf(why, why_len,
-		 "tracepoint backend cannot see frames being queued: %s "
-		 "(sock:sk_data_ready is Linux 6.3+); fentry or kprobe on "
-		 "packet_rcv would",
+		 "tracepoint backend cannot see frames being queued: %s; "
+		 "fentry or kprobe on packet_rcv would",
 		 kf->sk_data_ready.why);
 	return EXIT_NOSUPPORT;
 }
