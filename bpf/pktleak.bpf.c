@@ -209,7 +209,8 @@ static __always_inline void count(struct pkt_sock *s, int ifindex,
 				  const struct net_device *dev, __u32 kind,
 				  bool bound, __u64 n)
 {
-	struct pkt_iface *f = iface_slot(s, ifindex, dev);
+	/* ifindex 0: not known (TPACKET_V3 ring, queue emptied meanwhile) */
+	struct pkt_iface *f = ifindex ? iface_slot(s, ifindex, dev) : NULL;
 	__u64 *c;
 
 	if (!f) {
