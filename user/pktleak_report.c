@@ -531,6 +531,8 @@ static void print_socket_json(const struct pkt_sock *s, const char *closed_by,
 	json_object_object_add(j, "leaked_read",
 			       json_object_new_int64((int64_t)leaked_reads(s)));
 	json_object_object_add(j, "ring", json_object_new_boolean(s->ring));
+	json_object_object_add(j, "untracked_frames",
+			       json_object_new_int64((int64_t)s->untracked));
 	json_object_object_add(j, "closed_by",
 			       json_object_new_string(closed_by));
 	json_print_line(j);
