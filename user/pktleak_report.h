@@ -44,7 +44,6 @@ struct pkt_report {
 	const struct exp_msg *ready; /* interfaces of the experiment */
 	int nresults;
 	struct strategy_result results[PKT_MAX_RUNS * PKT_NSTRATEGIES];
-	uint64_t timeline_origin; /* ts of the current socket(), -v */
 };
 
 void pkt_report_setup(const struct pkt_report *r);
