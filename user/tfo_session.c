@@ -78,39 +78,55 @@ static bool returns_int(const struct btf *btf, const struct btf_type *proto)
 	return t && btf_is_int(t);
 }
 
-/* ftrace's list of functions fentry and kprobes can attach to, if readable */
-static bool ftrace_can_trace(const char *func)
+#define SEND_PATH_LEN (sizeof(send_path) / sizeof(send_path[0]))
+
+/*
+ * Which send-path functions ftrace's list says fentry and kprobes can attach
+ * to, in one read: the kernel formats the whole list (tens of thousands of
+ * functions) on each read. No readable list: all of them, the attach decides.
+ */
+static void ftrace_can_trace(bool ok[SEND_PATH_LEN])
 {
 	static const char *const lists[] = {
 		"/sys/kernel/tracing/available_filter_functions",
 		"/sys/kernel/debug/tracing/available_filter_functions",
 	};
 	char line[256];
-	size_t len = strlen(func);
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		FILE *f = fopen(lists[i], "re");
-		bool found = false;
+		bool at_start = true;
 
 		if (!f)
 			continue;
-		while (!found && fgets(line, sizeof(line), f))
-			found = !strncmp(line, func, len) &&
-				(line[len] == '\n' || line[len] == ' ');
+		memset(ok, 0, SEND_PATH_LEN * sizeof(ok[0]));
+		/* "name" or "name [module]", one per line */
+		while (fgets(line, sizeof(line), f)) {
+			bool whole = strchr(line, '\n') != NULL;
+
+			line[strcspn(line, " \n")] = '\0';
+			for (size_t j = 0; at_start && j < SEND_PATH_LEN; j++)
+				ok[j] = ok[j] || !strcmp(line, send_path[j]);
+			at_start = whole;
+		}
 		fclose(f);
-		return found;
+		return;
 	}
-	return true; /* no list to ask: let the attach decide */
+	for (size_t j = 0; j < SEND_PATH_LEN; j++)
+		ok[j] = true;
 }
 
 static void find_send_path(struct tfo_session *s)
 {
-	for (size_t i = 0; i < sizeof(send_path) / sizeof(send_path[0]); i++) {
+	bool traceable[SEND_PATH_LEN];
+
+	ftrace_can_trace(traceable);
+	for (size_t i = 0; i < SEND_PATH_LEN; i++) {
 		const char *name = send_path[i];
 		const struct btf_type *proto = kfunc_proto(s->btf, name);
 
 		if (!proto || !returns_int(s->btf, proto) ||
-		    !ksyms_has(ksyms_get(), name) || !ftrace_can_trace(name)) {
+		    !ksyms_has(ksyms_get(), name) || !traceable[i]) {
 			info("send path: %s not traceable on this kernel",
 			     name);
 			continue;
