@@ -598,12 +598,15 @@ static int run_command(struct pkt_run *run, char **argv)
 	return err < 0 ? -err : watch(run);
 }
 
+/* Tracing is live for PID once it is in the traced set: then --ready-file. */
 static int run_pid(struct pkt_run *run, pid_t pid)
 {
 	int err = target_attach(&run->target, pid);
 
 	if (!err)
 		err = pkt_session_trace(&run->session, pid);
+	if (!err)
+		err = write_ready_file(run->opts->ready_file);
 	return err ? err : watch(run);
 }
 
@@ -683,7 +686,7 @@ int cmd_pktleak(int argc, char **argv)
 	run.start_ns = now_ns();
 	run.target.pidfd = run.target.release_fd = run.target.exec_err_fd = -1;
 	err = open_session(&run, why, sizeof(why));
-	if (!err)
+	if (!err && !o.pid) /* -p: see run_pid() */
 		err = write_ready_file(o.ready_file);
 	if (!err)
 		err = run_mode(&run);

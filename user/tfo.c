@@ -297,12 +297,15 @@ static int run_command(struct tfo_run *run, char **argv)
 	return poll_until_exit(run);
 }
 
-static int run_pid(struct tfo_run *run, pid_t pid)
+/* Tracing is live for PID once it is in the traced set: then @ready_file. */
+static int run_pid(struct tfo_run *run, pid_t pid, const char *ready_file)
 {
 	int err = target_attach(&run->target, pid);
 
 	if (!err)
 		err = tfo_session_trace(&run->session, pid);
+	if (!err)
+		err = write_ready_file(ready_file);
 	return err ? err : poll_until_exit(run);
 }
 
@@ -351,13 +354,14 @@ int cmd_tfo(int argc, char **argv)
 	err = open_session(&run, &o, why, sizeof(why));
 	if (!err) {
 		tfo_report_start(&run.report, &run.session, why);
-		err = write_ready_file(o.ready_file);
+		if (!o.pid) /* -p: see run_pid() */
+			err = write_ready_file(o.ready_file);
 	}
 	if (!err) {
 		if (o.command)
 			err = run_command(&run, o.command);
 		else if (o.pid)
-			err = run_pid(&run, o.pid);
+			err = run_pid(&run, o.pid, o.ready_file);
 		else
 			err = run_builtin(&run);
 	}
