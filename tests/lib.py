@@ -4,6 +4,14 @@
 Every assertion helper raises AssertionError with a message that says what
 was expected, what came instead, and (for command results) the command line,
 its exit status and the tail of its output.
+
+TRACER_TEST_BACKEND=NAME (fentry, kprobe or tracepoint) runs the suite
+against one backend: every tracer run of a tracing command (tfo, pktleak)
+that does not choose a backend itself gets `--backend NAME`, and the tests
+that go through "every backend this kernel allows" take NAME only. Tests of
+`auto` itself and of refused backends name their backend explicitly and run
+as they do without it. Unset or empty: tracer's default, auto. tests/vm/
+sets it to run the suite once per backend in each kernel it boots.
 """
 import json
 import os
@@ -18,7 +26,13 @@ TRACER = os.path.join(ROOT, "tracer")
 PROGS = os.path.join(ROOT, ".output", "tests")
 SRC_PROGS = os.path.join(ROOT, "tests", "progs")
 COMMANDS = ("tfo", "probe")
+TRACING_COMMANDS = ("tfo", "pktleak")
 MSG_FASTOPEN = 0x20000000
+
+BACKEND = os.environ.get("TRACER_TEST_BACKEND", "")
+if BACKEND not in ("", "fentry", "kprobe", "tracepoint"):
+    sys.exit(f"TRACER_TEST_BACKEND={BACKEND!r}: expected fentry, kprobe or"
+             " tracepoint (or unset for auto)")
 
 
 class Skip(Exception):
@@ -115,8 +129,29 @@ def need_tracer():
     return TRACER
 
 
-def tracer(*args, timeout=30, **kw):
-    return run([need_tracer(), *args], timeout=timeout, **kw)
+def default_backend():
+    """The backend tracer runs with when a test names none."""
+    return BACKEND or "auto"
+
+
+def tracer_argv(*args, force_backend=True):
+    """argv of `tracer ARGS`. With TRACER_TEST_BACKEND set and force_backend
+    true, `--backend NAME` goes before the command if the command traces and
+    ARGS choose no backend."""
+    argv = [need_tracer(), *args]
+    if not (BACKEND and force_backend) or "--backend" in args:
+        return argv
+    # The command is the first argument that is not a global option (-j,
+    # --json, -v, -vv; --backend NAME is excluded above).
+    command = next((a for a in args if not a.startswith("-")), None)
+    if command in TRACING_COMMANDS:
+        argv[1:1] = ["--backend", BACKEND]
+    return argv
+
+
+def tracer(*args, timeout=30, force_backend=True, **kw):
+    return run(tracer_argv(*args, force_backend=force_backend),
+               timeout=timeout, **kw)
 
 
 def prog(name):

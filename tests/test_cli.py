@@ -9,8 +9,8 @@ import shlex
 import shutil
 
 from lib import (COMMANDS, check, contains, eq, exit_code, feature, find,
-                 need_root, need_tracer, one_error_line, probe, run, skip,
-                 tracer)
+                 need_root, one_error_line, probe, run, skip, tracer,
+                 tracer_argv)
 
 BACKEND_ORDER = ("fentry", "kprobe", "tracepoint")
 
@@ -115,7 +115,8 @@ def test_auto_backend_first_line_explains_choice():
     chosen = probe().get("auto_backend")
     check(chosen in BACKEND_ORDER, f"tracer -j probe: auto_backend {chosen!r}")
     refused = BACKEND_ORDER[:BACKEND_ORDER.index(chosen)]
-    res = tracer("tfo", timeout=60)
+    # auto's choice is the subject here: never TRACER_TEST_BACKEND's.
+    res = tracer("tfo", timeout=60, force_backend=False)
     exit_code(res, 0)
     first = (res.out.splitlines() or [""])[0]
     contains(first, chosen, "first line of tracer tfo", res)
@@ -132,7 +133,7 @@ def _without_bpf_caps(cmd):
     need_root()
     if not shutil.which("capsh"):
         skip("capsh not installed (Debian package libcap2-bin)")
-    script = f"exec {shlex.quote(need_tracer())} {cmd}"
+    script = f"exec {shlex.join(tracer_argv(cmd))}"
     res = run(["capsh", "--drop=cap_bpf,cap_perfmon,cap_sys_admin", "--",
                "-c", script])
     exit_code(res, 3)

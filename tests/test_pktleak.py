@@ -5,6 +5,9 @@ JSON contract: a "setup" event, one "strategy" event per strategy and run,
 "strategy_summary" events with --repeat, a "recommendation" event last. In
 watch mode, one "packet_socket" event per socket. What the kernel does with a
 packet socket before bind() is in shared KERNEL-NOTES.md ("AF_PACKET").
+Without sock:sk_data_ready (before 6.3) the tracepoint backend refuses
+pktleak: the tests that need it running skip there, and one checks the
+refusal.
 """
 import json
 import os
@@ -13,8 +16,9 @@ import subprocess
 import tempfile
 import time
 
-from lib import (check, eq, exit_code, find, find_one, need_root,
-                 need_tracer, note, one_error_line, prog, run, tracer)
+from lib import (BACKEND, check, eq, exit_code, feature, find, find_one,
+                 need_root, note, one_error_line, probe, prog, run, skip,
+                 tracer, tracer_argv)
 
 STRATEGIES = ("eth_p_all_then_bind", "drain_after_bind",
               "protocol_0_then_bind", "drop_filter_drain", "rx_ring")
@@ -40,6 +44,18 @@ def in_lab(argv):
     return ["unshare", "-n", "sh", "-c", NETNS_SETUP, "sh", *argv]
 
 
+def need_pktleak():
+    """Root, and a backend that runs pktleak: the tracepoint backend needs
+    sock:sk_data_ready (6.3+) and refuses without it (exit 3; that is
+    test_tracepoint_refused_without_sk_data_ready)."""
+    need_root()
+    backend = BACKEND or probe().get("auto_backend")
+    ok, reason = feature("sk_data_ready")
+    if backend == "tracepoint" and not ok:
+        skip(f"the tracepoint backend cannot count queued frames here:"
+             f" sk_data_ready: {reason}")
+
+
 # ------------------------------------------------ the built-in experiment
 
 _runs = {}
@@ -47,7 +63,7 @@ _runs = {}
 
 def experiment(*args):
     """`tracer -j pktleak ARGS`, run once per ARGS: (result, events)."""
-    need_root()
+    need_pktleak()
     if args not in _runs:
         _runs[args] = tracer("-j", "pktleak", *args, timeout=60)
     res = _runs[args]
@@ -127,6 +143,29 @@ def test_bpf_and_reader_agree():
         row = strategy(events, name)
         eq(row["leaked_read"], row["reader_leaked"],
            f"{name}: leaked_read (BPF) vs reader_leaked")
+    note("leaked_read == reader_leaked: " + ", ".join(
+        f"{strategy(events, n)['leaked_read']}" for n in STRATEGIES)
+        + " (strategies 1-5)")
+
+
+def test_tracepoint_refused_without_sk_data_ready():
+    need_root()
+    ok, reason = feature("sk_data_ready")
+    if ok:
+        skip("sock:sk_data_ready exists on this kernel: the tracepoint"
+             " backend runs pktleak (the other tests check it)")
+    res = tracer("--backend", "tracepoint", "-j", "pktleak")
+    exit_code(res, 3)
+    eq(res.err, "", "stderr with -j", res)
+    events = res.json()
+    eq(len(events), 1, "JSON lines on stdout", res)
+    eq(events[0].get("exit"), 3, "JSON error's exit", res)
+    check("sk_data_ready" in events[0].get("error", ""),
+          f"JSON error should name sk_data_ready: {events[0]}", res)
+    res = tracer("--backend", "tracepoint", "pktleak")
+    exit_code(res, 3)
+    check("sk_data_ready" in one_error_line(res),
+          "error line should name sk_data_ready", res)
 
 
 def test_recommendation_is_leak_free():
@@ -150,7 +189,7 @@ def test_repeat_prints_min_median_max():
 
 
 def test_text_table_and_timeline():
-    need_root()
+    need_pktleak()
     res = tracer("-v", "pktleak", "-s", "1", "-g", "20", timeout=60)
     exit_code(res, 0)
     for part in ("ETH_P_ALL, then bind", "Recommendation:", "socket()",
@@ -159,10 +198,10 @@ def test_text_table_and_timeline():
 
 
 def test_interface_mode_uses_the_given_interface():
-    need_root()
+    need_pktleak()
     res = run(["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"',
-               "sh", need_tracer(), "-j", "pktleak", "-i", "lo", "-s", "3",
-               "-g", "10"], timeout=60)
+               "sh", *tracer_argv("-j", "pktleak", "-i", "lo", "-s", "3",
+                                  "-g", "10")], timeout=60)
     exit_code(res, 0)
     setup = find_one(res.json(), event="setup")
     eq(setup.get("target_ifname"), "lo", "setup.target_ifname")
@@ -217,7 +256,7 @@ def check_capture_socket(events, reader, res):
 
 
 def test_watch_command():
-    need_root()
+    need_pktleak()
     res = tracer("-j", "pktleak", "--",
                  *in_lab([prog("pkt_capture"), "t0", "n0", "100", "40", "7"]),
                  timeout=60)
@@ -230,7 +269,7 @@ def test_watch_command():
 
 
 def start_tracer(args, ready):
-    proc = subprocess.Popen([need_tracer(), *args, "--ready-file", ready],
+    proc = subprocess.Popen(tracer_argv(*args, "--ready-file", ready),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
     deadline = time.monotonic() + 10
@@ -241,7 +280,7 @@ def start_tracer(args, ready):
 
 
 def test_watch_pid():
-    need_root()
+    need_pktleak()
     with tempfile.TemporaryDirectory() as tmp:
         go = os.path.join(tmp, "go")
         target = subprocess.Popen(
@@ -262,7 +301,7 @@ def test_watch_pid():
 
 
 def test_watch_all_with_duration():
-    need_root()
+    need_pktleak()
     with tempfile.TemporaryDirectory() as tmp:
         proc = start_tracer(["-j", "pktleak", "--all", "--duration", "3"],
                             os.path.join(tmp, "ready"))
@@ -309,7 +348,7 @@ def settle(fn, expected, timeout=3.0):
 
 
 def interrupted_run(sig):
-    need_root()
+    need_pktleak()
     before_ns = net_namespaces()
     with tempfile.TemporaryDirectory() as tmp:
         proc = start_tracer(["pktleak", "--gap", "3000"],

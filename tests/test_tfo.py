@@ -12,9 +12,10 @@ import subprocess
 import tempfile
 import time
 
-from lib import (MSG_FASTOPEN, SRC_PROGS, TRACER, check, eq, exit_code, fields,
-                 find, find_one, in_netns, need_root, need_tracer, note, probe,
-                 prog, python, run, split_output)
+from lib import (BACKEND, MSG_FASTOPEN, SRC_PROGS, TRACER, check,
+                 default_backend, eq, exit_code, feature, fields, find,
+                 find_one, in_netns, need_root, need_tracer, note, probe,
+                 prog, python, run, split_output, tracer_argv)
 
 BACKENDS = ("fentry", "kprobe", "tracepoint")
 CASES = ("sendto", "sendmsg_noaddr", "sendmsg_addr", "send", "connect_sendmsg",
@@ -29,7 +30,8 @@ CLOSED_PORT = 47001  # nothing listens on it in a fresh network namespace
 # ------------------------------------------------ the built-in investigation
 #
 # `tracer -j tfo` runs once with --backend auto and once with each backend
-# this kernel allows (per `tracer -j probe`); the case tests check every one.
+# this kernel allows (per `tracer -j probe`), or only TRACER_TEST_BACKEND's;
+# the case tests check every one.
 
 _runs = {}
 _leftovers = None
@@ -72,16 +74,18 @@ def _leftover_state(after=False):
             _tracer_processes())
 
 
-def builtin(backend="auto"):
-    """`tracer -j --backend BACKEND tfo`, run once: (result, events)."""
+def builtin(backend=None):
+    """`tracer -j --backend BACKEND tfo`, run once: (result, events).
+    BACKEND defaults to auto, or TRACER_TEST_BACKEND."""
     global _leftovers
     need_root()
+    backend = backend or default_backend()
     if backend not in _runs:
         before = _leftover_state()
         _runs[backend] = run([need_tracer(), "-j", "--backend", backend,
                               "tfo"], timeout=60)
         after = _leftover_state(after=True)
-        if backend == "auto":
+        if backend == default_backend():
             _leftovers = before, after
     res = _runs[backend]
     exit_code(res, 0)
@@ -91,12 +95,19 @@ def builtin(backend="auto"):
 
 
 def allowed_backends():
-    """Backends whose programs this kernel loads (what `auto` chooses from)."""
+    """Backends whose programs this kernel loads (what `auto` chooses from);
+    with TRACER_TEST_BACKEND, that one only, which must be among them."""
     f = probe()["features"]
     needs = {"fentry": "fentry", "kprobe": "kprobe", "tracepoint": "tp_btf"}
     if not (f["btf"]["ok"] and f["ringbuf"]["ok"]):
-        return []
-    return [b for b in BACKENDS if f[needs[b]]["ok"]]
+        allowed = []
+    else:
+        allowed = [b for b in BACKENDS if f[needs[b]]["ok"]]
+    if BACKEND:
+        check(BACKEND in allowed, f"TRACER_TEST_BACKEND={BACKEND}: this kernel"
+              f" allows {allowed} only (tracer -j probe: {f})")
+        return [BACKEND]
+    return allowed
 
 
 def backend_runs():
@@ -128,7 +139,7 @@ def test_builtin_leaves_nothing_behind():
 
 
 def test_start_event():
-    res, events = builtin()
+    res, events = builtin("auto")
     start = events[0]
     eq(start.get("event"), "start", "first event", res)
     check(isinstance(start.get("reason"), str) and start["reason"],
@@ -186,10 +197,15 @@ def check_send(e, syscall, errno, libc_function=None, origin_function=None):
               f" failed (layer 'function'): {origin}")
         if origin_function:
             eq(origin["function"], origin_function, f"{what}: origin function")
-    else:
+    elif feature("sock_send_length")[0]:
         socket_fn = "inet6_sendmsg" if "ipv6" in e["case"] else "inet_sendmsg"
         fields(origin, f"{what}: origin on the tracepoint backend",
                layer="socket", function=socket_fn)
+    else:
+        # Before 6.3 (no sock:sock_send_length) the tracepoint backend sees
+        # the syscall only (README, Backends).
+        fields(origin, f"{what}: origin on the tracepoint backend without"
+               " sock:sock_send_length", layer="syscall", function=None)
 
 
 def _sendto_attempt(n, syn_data):
@@ -228,8 +244,11 @@ def _fastopen_case(case, syscall, errno, wrapper, origin_function=None,
 
 
 def test_case_sendmsg_noaddr():
-    _fastopen_case("sendmsg_noaddr", "sendmsg", "EINVAL", "sendmsg",
-                   "tcp_v4_connect", addrlen=0)
+    for e in _fastopen_case("sendmsg_noaddr", "sendmsg", "EINVAL", "sendmsg",
+                            "tcp_v4_connect", addrlen=0):
+        o = e["origin"]
+        note(f"{e['backend']}: origin {o['function'] or '-'} ({o['layer']}"
+             f" layer){': ' + o['condition'] if o['condition'] else ''}")
 
 
 def test_case_sendmsg_addr():
@@ -308,7 +327,7 @@ def parse_client(lines):
 def trace_command(argv, *options):
     """`tracer -j tfo [options] -- argv` in a fresh network namespace."""
     need_root()
-    res = run(in_netns([need_tracer(), "-j", "tfo", *options, "--", *argv]),
+    res = run(in_netns(tracer_argv("-j", "tfo", *options, "--", *argv)),
               timeout=60)
     events, other = split_output(res.out)
     return res, events, other
@@ -399,8 +418,9 @@ def test_attach_to_pid():
                                    WAITING_SENDER], text=True,
                                   stdin=subprocess.PIPE,
                                   stdout=subprocess.DEVNULL)
-        tracer = subprocess.Popen([need_tracer(), "-j", "tfo", "-p",
-                                   str(sender.pid), "--ready-file", ready],
+        tracer = subprocess.Popen(tracer_argv("-j", "tfo", "-p",
+                                              str(sender.pid), "--ready-file",
+                                              ready),
                                   cwd=os.path.dirname(TRACER), text=True,
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
