@@ -3,7 +3,8 @@
 #
 #   make               build ./tracer
 #   make STATIC=1      statically linked ./tracer (for the kernel-matrix guests)
-#   make test          run the test suite (needs root)
+#   make test          run the test suite (needs root), then make vmtest
+#   make vmtest        the test suite in QEMU on Debian's 6.1 and 6.12 kernels
 #   make vmlinux       regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 #   make install       install into $(DESTDIR)$(PREFIX)/sbin
 #   V=1                show full commands
@@ -49,14 +50,19 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps test test-progs vmlinux install tidy format-check
+.PHONY: all clean deps test test-progs vmtest vmlinux install tidy format-check
 
 # Debian 12 packages needed to build, run and test (installed by `make deps`).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	libjson-c-dev libcap-dev libnl-route-3-dev pkg-config make gcc python3 \
-	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy
+	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy \
+	qemu-system-x86 busybox-static procps xz-utils
 
-all: tracer
+# The binary. tests/vm/vmtest.sh builds a static one into its own OUTPUT with
+# STATIC=1 OUTPUT=... TRACER_BIN=..., leaving ./tracer alone.
+TRACER_BIN ?= tracer
+
+all: $(TRACER_BIN)
 
 $(OUTPUT):
 	$(Q)mkdir -p $@
@@ -74,7 +80,7 @@ $(OUTPUT)/%.o: user/%.c $(SKELS) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-tracer: $(USER_OBJS)
+$(TRACER_BIN): $(USER_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
 
@@ -89,6 +95,11 @@ test-progs: $(TEST_PROGS)
 
 test: tracer test-progs
 	$(Q)python3 tests/run.py
+	$(Q)$(MAKE) --no-print-directory vmtest
+
+# The kernel matrix: tests/vm/vmtest.sh (see there; cache in $(OUTPUT)/vm).
+vmtest:
+	$(Q)tests/vm/vmtest.sh
 
 deps:
 	$(Q)missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
