@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 
-from lib import (BACKEND, check, eq, exit_code, feature, find, find_one,
+from lib import (need_real_speed, BACKEND, check, eq, exit_code, feature, find, find_one,
                  need_root, note, one_error_line, probe, prog, run, skip,
                  tracer, tracer_argv)
 
@@ -90,6 +90,7 @@ def test_experiment_reports_every_strategy():
 
 
 def test_experiment_wall_time():
+    need_real_speed()
     res, _ = experiment()
     budget = 3 + 5 * GAP_MS / 1000
     note(f"tracer -j pktleak took {res.seconds:.2f} s "
