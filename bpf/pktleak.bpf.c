@@ -263,13 +263,19 @@ count_queued(struct pkt_sock *s, const struct packet_sock *po, int ifindex,
 		count(s, ifindex, dev, PKT_FRAME_READ, bound, n);
 }
 
+/* A looped-back copy of a sent multicast frame: packet_rcv() drops it. */
+static __always_inline bool frame_is_loopback(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type) ==
+	       TRACER_PACKET_LOOPBACK;
+}
+
 /* Same early drops as packet_rcv(): loopback copies, other namespaces. */
 static __always_inline bool rcv_would_drop(const struct sk_buff *skb,
 					   const struct net_device *dev,
 					   const struct sock *sk)
 {
-	if (BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type) ==
-	    TRACER_PACKET_LOOPBACK)
+	if (frame_is_loopback(skb))
 		return true;
 	return BPF_CORE_READ(dev, nd_net.net) !=
 	       BPF_CORE_READ(sk, __sk_common.skc_net.net);
@@ -431,10 +437,7 @@ static __always_inline void on_device_frame(const struct sk_buff *skb,
 {
 	struct device_frame fr;
 
-	if (!nr_sockets)
-		return;
-	if (BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type) ==
-	    TRACER_PACKET_LOOPBACK)
+	if (!nr_sockets || frame_is_loopback(skb))
 		return;
 	fr.skb = skb;
 	fr.dev = dev;

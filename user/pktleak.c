@@ -684,7 +684,7 @@ int cmd_pktleak(int argc, char **argv)
 	run.opts = &o;
 	run.timeline = env.verbose > 0;
 	run.start_ns = now_ns();
-	run.target.pidfd = run.target.release_fd = run.target.exec_err_fd = -1;
+	target_init(&run.target);
 	err = open_session(&run, why, sizeof(why));
 	if (!err && !o.pid) /* -p: see run_pid() */
 		err = write_ready_file(o.ready_file);

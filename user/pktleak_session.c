@@ -130,12 +130,8 @@ int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o)
 	err = attach_extra(s);
 	if (err)
 		return err;
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), o->on_event,
-				 o->ctx, NULL);
-	if (!s->rb)
-		return fail(EXIT_RUNTIME, "cannot open the ring buffer: %s",
-			    strerror(errno));
-	return 0;
+	return open_ring_buffer(s->skel->maps.events, o->on_event, o->ctx,
+				&s->rb);
 }
 
 int pkt_session_trace(struct pkt_session *s, pid_t tgid)

@@ -79,3 +79,13 @@ void destroy_links(struct bpf_link **links, int *nlinks)
 		bpf_link__destroy(links[i]);
 	*nlinks = 0;
 }
+
+int open_ring_buffer(struct bpf_map *events, ring_buffer_sample_fn fn,
+		     void *ctx, struct ring_buffer **rb)
+{
+	*rb = ring_buffer__new(bpf_map__fd(events), fn, ctx, NULL);
+	if (!*rb)
+		return fail(EXIT_RUNTIME, "cannot open the ring buffer: %s",
+			    strerror(errno));
+	return 0;
+}

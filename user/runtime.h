@@ -28,5 +28,8 @@ int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid);
 int keep_link(struct bpf_link **links, int *nlinks, int max,
 	      struct bpf_link *link);
 void destroy_links(struct bpf_link **links, int *nlinks);
+/* A ring buffer on @events calling @fn(@ctx, ...); 0 or an exit code. */
+int open_ring_buffer(struct bpf_map *events, ring_buffer_sample_fn fn,
+		     void *ctx, struct ring_buffer **rb);
 
 #endif

@@ -35,11 +35,16 @@ int target_parse_pid(const char *arg, pid_t *pid)
 	return 0;
 }
 
-int target_attach(struct target *t, pid_t pid)
+void target_init(struct target *t)
 {
 	memset(t, 0, sizeof(*t));
+	t->pidfd = t->release_fd = t->exec_err_fd = -1;
+}
+
+int target_attach(struct target *t, pid_t pid)
+{
+	target_init(t);
 	t->pid = pid;
-	t->release_fd = t->exec_err_fd = -1;
 	t->pidfd = pidfd_open(pid);
 	if (t->pidfd < 0)
 		return fail(errno == ESRCH ? EXIT_USAGE : EXIT_RUNTIME,
@@ -88,8 +93,7 @@ int target_spawn_fn(struct target *t, target_fn fn, void *arg)
 {
 	int release[2], exec_err[2];
 
-	memset(t, 0, sizeof(*t));
-	t->release_fd = t->exec_err_fd = t->pidfd = -1;
+	target_init(t);
 	if (pipe2(release, O_CLOEXEC))
 		return fail(EXIT_RUNTIME, "pipe: %s", strerror(errno));
 	if (pipe2(exec_err, O_CLOEXEC)) {

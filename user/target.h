@@ -20,6 +20,8 @@ struct target {
 
 /* Parse and check a -p argument. Returns 0 or EXIT_USAGE after an error. */
 int target_parse_pid(const char *arg, pid_t *pid);
+/* No process yet: every descriptor closed, as target_close() expects. */
+void target_init(struct target *t);
 int target_attach(struct target *t, pid_t pid);
 /* Fork @argv, stopped before exec until target_release(). */
 int target_spawn(struct target *t, char **argv);

@@ -350,7 +350,7 @@ int cmd_tfo(int argc, char **argv)
 	if (err)
 		return err;
 	install_stop_signals();
-	run.target.pidfd = run.target.release_fd = run.target.exec_err_fd = -1;
+	target_init(&run.target);
 	err = open_session(&run, &o, why, sizeof(why));
 	if (!err) {
 		tfo_report_start(&run.report, &run.session, why);

@@ -300,12 +300,8 @@ int tfo_session_open(struct tfo_session *s, const struct tfo_session_opts *o)
 	err = load_and_attach(s, o);
 	if (err)
 		return err;
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), o->on_event,
-				 o->ctx, NULL);
-	if (!s->rb)
-		return fail(EXIT_RUNTIME, "cannot open the ring buffer: %s",
-			    strerror(errno));
-	return 0;
+	return open_ring_buffer(s->skel->maps.events, o->on_event, o->ctx,
+				&s->rb);
 }
 
 int tfo_session_trace(struct tfo_session *s, pid_t tgid)
