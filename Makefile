@@ -50,13 +50,14 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps test test-progs vmtest vmlinux install tidy format-check
+.PHONY: all clean deps test test-progs vmtest vmlinux install tidy format-check bench
 
 # Debian 12 packages needed to build, run and test (installed by `make deps`).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	libjson-c-dev libcap-dev libnl-route-3-dev pkg-config make gcc python3 \
 	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy \
-	qemu-system-x86 busybox-static procps xz-utils
+	qemu-system-x86 busybox-static procps xz-utils \
+	strace bpftrace
 
 # The binary. tests/vm/vmtest.sh builds a static one into its own OUTPUT with
 # STATIC=1 OUTPUT=... TRACER_BIN=..., leaving ./tracer alone.
@@ -93,6 +94,22 @@ $(OUTPUT)/tests/%: tests/progs/%.c
 
 test-progs: $(TEST_PROGS)
 
+# Benchmarks (bench/bench.py): workloads, then the side-by-side runs.
+$(OUTPUT)/bench/udp_loop: bench/udp_loop.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+
+$(OUTPUT)/bench/veth_rate: bench/veth_rate.c $(OUTPUT)/netlink.o
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lnl-route-3 -lnl-3 -o $@
+
+BENCH_PROGS := $(OUTPUT)/bench/udp_loop $(OUTPUT)/bench/veth_rate
+
+bench: tracer $(BENCH_PROGS)
+	$(Q)python3 bench/bench.py
+
 test: tracer test-progs
 	$(Q)python3 tests/run.py
 	$(Q)$(MAKE) --no-print-directory vmtest
@@ -119,10 +136,10 @@ install: tracer
 	$(Q)install -D -m 0755 tracer $(DESTDIR)$(PREFIX)/sbin/tracer
 
 tidy:
-	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' $(USER_SRCS) -- $(CFLAGS)
+	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' $(USER_SRCS) bench/*.c -- $(CFLAGS)
 
 format-check:
-	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/progs/*.c
+	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/progs/*.c bench/*.c
 
 clean:
 	$(call msg,CLEAN,)

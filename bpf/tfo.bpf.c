@@ -28,15 +28,37 @@ const volatile long nr_connect = -1;
 const volatile long nr_write = -1;
 /* Report only sends that ask for Fast Open (default), or every send (--all). */
 const volatile bool only_fastopen = true;
+/* The libc wrappers are probed (their programs loaded and attached). */
+const volatile bool trace_libc = true;
+/*
+ * With --all the ring buffer can see hundreds of thousands of events a
+ * second: a wakeup per event (an irq_work and a futex-like wakeup of the
+ * reader, in bpf_ringbuf_commit()) would cost more than the event. Then the
+ * reader is woken once this much is waiting, and polls on a timer for the
+ * rest.
+ */
+const volatile __u32 wakeup_bytes = 0;
+/*
+ * Read the socket behind the fd at syscall entry (four probe reads and
+ * four more for its fields). With --all, where the loader clears it when
+ * sock:sock_send_length exists, the socket is instead taken from the first
+ * hook that is handed it as a trusted pointer (a TCP state change, or
+ * sock_send_length), where its fields are plain loads.
+ */
+const volatile bool sock_at_entry = true;
 
 struct inflight {
 	struct tfo_event ev;
 	__u32 sp; /* depth of the traced function call stack */
-	__u32 pad;
+	__u32 active; /* the thread is inside a send being traced */
 	struct tfo_frame stack[TFO_MAX_DEPTH];
 };
 
-/* The send each traced thread is inside of: tid -> inflight. */
+/*
+ * The send each traced thread is inside of: tid -> inflight. An entry lives
+ * as long as its thread (sys_exit only clears .active), so a send costs a
+ * lookup, not an insert and a delete of 800 bytes.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -59,6 +81,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tfo_libc_call);
 } libc_calls SEC(".maps");
+
+/*
+ * Entries in inflight. The hooks every send on the machine passes through
+ * (syscall exit, socket layer, device queue, TCP state) look at this first:
+ * while no traced thread is inside a send, they return before any lookup.
+ */
+__u64 nr_inflight = 0;
+/* Entries in sk_owner: gates the softirq-side hooks the same way. */
+__u64 nr_owned_socks = 0;
 
 /* Never written: the zeroed value new inflight entries start from. */
 struct {
@@ -97,15 +128,25 @@ static __always_inline struct inflight *current_inflight(void)
 {
 	__u32 tid = current_tid();
 
-	return bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *f;
+
+	if (!nr_inflight)
+		return NULL;
+	f = bpf_map_lookup_elem(&inflight, &tid);
+	return f && f->active ? f : NULL;
 }
 
 static __always_inline struct inflight *inflight_of_sock(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
-	__u32 *tid = bpf_map_lookup_elem(&sk_owner, &key);
+	struct inflight *f;
+	__u32 *tid;
 
-	return tid ? bpf_map_lookup_elem(&inflight, tid) : NULL;
+	if (!nr_owned_socks)
+		return NULL;
+	tid = bpf_map_lookup_elem(&sk_owner, &key);
+	f = tid ? bpf_map_lookup_elem(&inflight, tid) : NULL;
+	return f && f->active ? f : NULL;
 }
 
 static __always_inline __u16 user_sa_family(const void *uaddr, int addrlen)
@@ -206,9 +247,12 @@ static __always_inline void take_libc_call(enum tfo_syscall sc,
 					   struct tfo_libc_call *out)
 {
 	__u32 tid = current_tid();
-	struct tfo_libc_call *call = bpf_map_lookup_elem(&libc_calls, &tid);
+	struct tfo_libc_call *call;
 	bool match;
 
+	if (!trace_libc)
+		return;
+	call = bpf_map_lookup_elem(&libc_calls, &tid);
 	if (!call)
 		return;
 	match = (sc == TFO_SYS_SENDTO && (call->func == TFO_LIBC_SEND ||
@@ -278,7 +322,7 @@ static __always_inline bool send_is_wanted(enum tfo_syscall sc,
 }
 
 static __always_inline void fill_sock_info(struct tfo_event *ev,
-					   struct sock *sk, bool foc)
+					   struct sock *sk)
 {
 	ev->sk = (__u64)sk;
 	if (!sk)
@@ -287,9 +331,76 @@ static __always_inline void fill_sock_info(struct tfo_event *ev,
 	ev->sock_type = BPF_CORE_READ(sk, sk_type);
 	ev->sock_protocol = BPF_CORE_READ(sk, sk_protocol);
 	ev->state_at_entry = sock_state(sk);
-	ev->fastopen_connect = foc;
+	if (ev->sock_protocol != TRACER_IPPROTO_TCP)
+		return;
+	ev->fastopen_connect = tcp_fastopen_connect(sk);
 	ev->netns_tcp_fastopen = BPF_CORE_READ(sk, __sk_common.skc_net.net,
 					       ipv4.sysctl_tcp_fastopen);
+}
+
+/* The inflight entry of the current thread, made on its first send. */
+static __always_inline struct inflight *thread_inflight(__u32 tid)
+{
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+	__u32 zero = 0;
+
+	if (f)
+		return f;
+	f = bpf_map_lookup_elem(&zero_inflight, &zero);
+	if (!f || bpf_map_update_elem(&inflight, &tid, f, BPF_NOEXIST))
+		return NULL;
+	return bpf_map_lookup_elem(&inflight, &tid);
+}
+
+/* Softirq-side hooks (TCP states, the SYN) find the send by its socket. */
+static __always_inline void own_socket(const struct tfo_event *ev, __u32 tid)
+{
+	__u64 key = ev->sk;
+
+	if (!key || ev->sock_protocol != TRACER_IPPROTO_TCP)
+		return;
+	if (!bpf_map_update_elem(&sk_owner, &key, &tid, BPF_NOEXIST))
+		__sync_fetch_and_add(&nr_owned_socks, 1);
+	else
+		bpf_map_update_elem(&sk_owner, &key, &tid, BPF_EXIST);
+}
+
+static __always_inline void disown_socket(const struct tfo_event *ev)
+{
+	__u64 key = ev->sk;
+
+	if (key && ev->sock_protocol == TRACER_IPPROTO_TCP &&
+	    !bpf_map_delete_elem(&sk_owner, &key))
+		__sync_fetch_and_add(&nr_owned_socks, -1);
+}
+
+/*
+ * The same from a trusted socket pointer: plain loads. @state_at_entry is
+ * the state the send found.
+ */
+static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
+					 __u8 state_at_entry)
+{
+	struct tfo_event *ev = &f->ev;
+
+	ev->sk = (__u64)sk;
+	ev->sock_family = sk->__sk_common.skc_family;
+	ev->sock_type = sk->sk_type;
+	ev->sock_protocol = sk->sk_protocol;
+	ev->state_at_entry = ev->nstates ? ev->states[0] : state_at_entry;
+	if (ev->sock_protocol == TRACER_IPPROTO_TCP) {
+		ev->fastopen_connect = tcp_fastopen_connect(sk);
+		ev->netns_tcp_fastopen =
+			sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_fastopen;
+	}
+	own_socket(ev, ev->tid);
+}
+
+/* Is @sk the socket of the current task's @fd (not one a softirq that
+ * borrowed the task's context is working on)? */
+static __always_inline bool sock_is_fd(const struct sock *sk, int fd)
+{
+	return sk && sock_from_fd(fd) == sk;
 }
 
 static __always_inline int on_syscall_enter(enum tfo_syscall sc,
@@ -297,26 +408,34 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 {
 	struct tfo_libc_call libc = {};
 	struct send_args s = {};
-	struct inflight *f;
 	__u32 tid = current_tid();
-	__u32 zero = 0;
+	struct inflight *f;
 	struct sock *sk;
 	bool foc;
 
 	take_libc_call(sc, &libc);
 	if (!decode_send_args(sc, args, &s))
 		return 0;
-	sk = sock_from_fd(s.fd);
-	foc = sk && tcp_fastopen_connect(sk);
+	if (sock_at_entry || sc == TFO_SYS_CONNECT || sc == TFO_SYS_WRITE)
+		sk = sock_from_fd(s.fd);
+	else
+		sk = NULL; /* see sock_at_entry */
+	/* --all takes every send without looking at the socket here. */
+	foc = sk &&
+	      (only_fastopen || sc == TFO_SYS_CONNECT || sc == TFO_SYS_WRITE) &&
+	      tcp_fastopen_connect(sk);
 	if (!send_is_wanted(sc, &s, sk, foc))
 		return 0;
-
-	f = bpf_map_lookup_elem(&zero_inflight, &zero);
-	if (!f || bpf_map_update_elem(&inflight, &tid, f, BPF_ANY))
-		return 0;
-	f = bpf_map_lookup_elem(&inflight, &tid);
+	f = thread_inflight(tid);
 	if (!f)
 		return 0;
+	if (f->active) /* the thread died inside a send: that one is gone */
+		disown_socket(&f->ev);
+	else
+		__sync_fetch_and_add(&nr_inflight, 1);
+	__builtin_memset(&f->ev, 0, sizeof(f->ev));
+	f->sp = 0;
+	f->active = 1;
 	f->ev.ts_enter_ns = bpf_ktime_get_ns();
 	f->ev.tgid = bpf_get_current_pid_tgid() >> 32;
 	f->ev.tid = tid;
@@ -327,13 +446,23 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 	f->ev.family = user_sa_family(s.uaddr, s.addrlen);
 	f->ev.libc = libc;
 	bpf_get_current_comm(f->ev.comm, sizeof(f->ev.comm));
-	fill_sock_info(&f->ev, sk, foc);
-	if (sk) {
-		__u64 key = (__u64)sk;
-
-		bpf_map_update_elem(&sk_owner, &key, &tid, BPF_ANY);
-	}
+	fill_sock_info(&f->ev, sk);
+	own_socket(&f->ev, tid);
 	return 0;
+}
+
+/* Wake the reader only when this event takes the backlog past wakeup_bytes:
+ * once awake it reads until the ring is empty. */
+static __always_inline __u64 wakeup_flags(__u32 size)
+{
+	__u64 avail;
+
+	if (!wakeup_bytes)
+		return 0;
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	return avail < wakeup_bytes && avail + size >= wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline int on_syscall_exit(long ret)
@@ -341,14 +470,32 @@ static __always_inline int on_syscall_exit(long ret)
 	__u32 tid = current_tid();
 	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
 
-	if (!f)
+	if (!f || !f->active)
 		return 0;
 	f->ev.ret = ret;
 	f->ev.ts_exit_ns = bpf_ktime_get_ns();
-	if (bpf_ringbuf_output(&events, &f->ev, sizeof(f->ev), 0))
+	if (bpf_ringbuf_output(&events, &f->ev, sizeof(f->ev),
+			       wakeup_flags(sizeof(f->ev) + 8)))
 		__sync_fetch_and_add(&lost_events, 1);
-	if (f->ev.sk)
-		bpf_map_delete_elem(&sk_owner, &f->ev.sk);
+	disown_socket(&f->ev);
+	f->active = 0;
+	__sync_fetch_and_add(&nr_inflight, -1);
+	return 0;
+}
+
+/* A thread's entry goes with it (with its send, if it died inside one). */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(tfo_thread_exit, struct task_struct *task)
+{
+	__u32 tid = task->pid;
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+
+	if (!f)
+		return 0;
+	if (f->active) {
+		disown_socket(&f->ev);
+		__sync_fetch_and_add(&nr_inflight, -1);
+	}
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }
@@ -362,19 +509,21 @@ int BPF_PROG(tfo_sys_enter, struct pt_regs *regs, long id)
 
 	if (sc == TFO_SYS_NONE || !current_is_traced())
 		return 0;
-	args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
-	args[5] = BPF_CORE_READ(regs, r9); /* PT_REGS_PARM6 (x86_64) */
+	/* The user's registers, a trusted pointer: plain loads (x86_64). */
+	args[0] = regs->di;
+	args[1] = regs->si;
+	args[2] = regs->dx;
+	args[3] = regs->r10;
+	args[4] = regs->r8;
+	args[5] = regs->r9;
 	return on_syscall_enter(sc, args);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tfo_sys_exit, struct pt_regs *regs, long ret)
 {
-	if (syscall_kind(BPF_CORE_READ(regs, orig_ax)) == TFO_SYS_NONE)
+	/* regs is a trusted BTF pointer here: a plain load, no helper. */
+	if (!nr_inflight || syscall_kind(regs->orig_ax) == TFO_SYS_NONE)
 		return 0;
 	return on_syscall_exit(ret);
 }
@@ -389,12 +538,18 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(tfo_sock_send_length, struct sock *sk, int ret, int flags)
 {
 	struct inflight *f = current_inflight();
+	struct socket *sock;
 
-	if (!f || f->ev.sk != (__u64)sk)
+	if (!f)
 		return 0;
+	if (!f->ev.sk) /* process context: this is the sender's socket */
+		adopt_socket(f, sk, sk->__sk_common.skc_state);
+	if (f->ev.sk != (__u64)sk)
+		return 0;
+	sock = sk->sk_socket;
 	f->ev.sock_seen = 1;
 	f->ev.sock_ret = ret;
-	f->ev.proto_sendmsg = (__u64)BPF_CORE_READ(sk, sk_socket, ops, sendmsg);
+	f->ev.proto_sendmsg = sock ? (__u64)sock->ops->sendmsg : 0;
 	return 0;
 }
 
@@ -407,6 +562,14 @@ int BPF_PROG(tfo_set_state, const struct sock *sk, const int oldstate,
 	struct inflight *f = inflight_of_sock(sk);
 	__u32 n;
 
+	/* --all: the first change of a send's socket, before sock_send_length
+	 * (tcp_v4_connect() going to SYN_SENT) */
+	if (!f && !sock_at_entry) {
+		f = current_inflight();
+		if (!f || f->ev.sk || !sock_is_fd(sk, f->ev.fd))
+			return 0;
+		adopt_socket(f, (struct sock *)sk, oldstate);
+	}
 	if (!f)
 		return 0;
 	n = f->ev.nstates;
@@ -445,7 +608,7 @@ static __always_inline void record_syn(struct sk_buff *skb, struct tfo_syn *syn)
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(tfo_dev_queue, struct sk_buff *skb)
 {
-	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct sock *sk = skb->sk;
 	struct inflight *f;
 
 	if (!sk)

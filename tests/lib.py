@@ -43,14 +43,6 @@ def skip(reason):
     raise Skip(reason)
 
 
-def need_real_speed():
-    """Wall-time checks hold for real hardware, not for a guest whose CPU
-    QEMU emulates (tests/vm sets TRACER_TEST_EMULATED=1)."""
-    if os.environ.get("TRACER_TEST_EMULATED"):
-        skip("wall time under CPU emulation (QEMU TCG) says nothing about "
-             "the tool's speed; checked on the host")
-
-
 def note(text):
     """A figure worth seeing (timings): printed under the test's line."""
     print(f"  # {text}", flush=True)

@@ -49,10 +49,26 @@ void info(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+static bool flush_deferred;
+
+void output_defer_flush(bool defer)
+{
+	flush_deferred = defer;
+	fflush(stdout);
+}
+
 void json_print_line(json_object *obj)
 {
 	puts(json_object_to_json_string_ext(
 		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	fflush(stdout);
+	if (!flush_deferred)
+		fflush(stdout);
 	json_object_put(obj);
+}
+
+void json_add(json_object *obj, const char *const_key, json_object *val)
+{
+	json_object_object_add_ex(obj, const_key, val,
+				  JSON_C_OBJECT_ADD_KEY_IS_NEW |
+					  JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }

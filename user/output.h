@@ -3,6 +3,7 @@
 #ifndef TRACER_OUTPUT_H
 #define TRACER_OUTPUT_H
 
+#include <stdbool.h>
 #include <json-c/json.h>
 
 /*
@@ -21,5 +22,15 @@ void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print @obj as one line on stdout, flush, and drop the reference. */
 void json_print_line(json_object *obj);
+/*
+ * Add @val under @const_key, a string literal, to a new object that does not
+ * have that key yet: no copy of the key, no lookup (the per-event path).
+ */
+void json_add(json_object *obj, const char *const_key, json_object *val);
+/*
+ * Stop (or go back to) flushing stdout after every JSON line: a reader of a
+ * stream of events flushes once per batch it consumed instead.
+ */
+void output_defer_flush(bool defer);
 
 #endif

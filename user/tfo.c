@@ -24,12 +24,14 @@
 #include "tfo_cases.h"
 #include "tfo_report.h"
 #include "tfo_session.h"
+#include "tracer.h"
 
 #define CASE_STEP_TIMEOUT_MS 5000
 #define POLL_INTERVAL_MS 100
 
 struct tfo_opts {
 	bool all;
+	bool libc; /* --libc: probe the libc wrappers even with --all */
 	pid_t pid;
 	const char *ready_file;
 	char **command; /* NULL: built-in investigation */
@@ -48,9 +50,9 @@ struct tfo_run {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: tracer [global options] tfo [--all] [--ready-file PATH]\n"
-		"       tracer [global options] tfo [--all] [--ready-file PATH] -- COMMAND [ARGS...]\n"
-		"       tracer [global options] tfo [--all] [--ready-file PATH] -p PID\n\n"
+		"Usage: tracer [global options] tfo [--all [--libc]] [--ready-file PATH]\n"
+		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -- COMMAND [ARGS...]\n"
+		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -p PID\n\n"
 		"Without COMMAND or PID, run the built-in investigation: 12 ways of\n"
 		"sending with MSG_FASTOPEN, made in a private network namespace, and\n"
 		"for each what libc was given, what the kernel got, what came back\n"
@@ -58,7 +60,9 @@ static void usage(FILE *out)
 		"Options:\n"
 		"  -p, --pid PID          trace a running process (and its new children)\n"
 		"  -a, --all              show every sendto/sendmsg/sendmmsg, not only\n"
-		"                         MSG_FASTOPEN ones\n"
+		"                         MSG_FASTOPEN ones; the libc wrappers are then\n"
+		"                         not probed (a uprobe traps on every call)\n"
+		"      --libc             with --all, probe the libc wrappers anyway\n"
 		"      --ready-file PATH  create PATH once tracing is live\n"
 		"  -h, --help             this help\n\n"
 		"With -- COMMAND, tracing is live before COMMAND starts and tracer exits\n"
@@ -71,6 +75,7 @@ static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "ready-file", required_argument, NULL, 'r' },
+		{ "libc", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -89,6 +94,9 @@ static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 		case 'r':
 			o->ready_file = optarg;
 			break;
+		case 'l':
+			o->libc = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -104,6 +112,9 @@ static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 		o->command = &argv[optind];
 	if (o->command && o->pid)
 		return fail(EXIT_USAGE, "give -p PID or a COMMAND, not both");
+	if (o->libc && !o->all)
+		return fail(EXIT_USAGE, "--libc goes with --all (without --all "
+					"the libc wrappers are always probed)");
 	return 0;
 }
 
@@ -234,6 +245,8 @@ static int run_builtin(struct tfo_run *run)
 	close(to_tracer[1]);
 	close(to_child[0]);
 	if (!err)
+		err = tfo_session_attach_libc(&run->session, run->target.pid);
+	if (!err)
 		err = tfo_session_trace(&run->session, run->target.pid);
 	if (!err) {
 		err = target_release(&run->target);
@@ -264,18 +277,27 @@ static int run_builtin(struct tfo_run *run)
 
 static int poll_until_exit(struct tfo_run *run)
 {
-	struct pollfd p = { .fd = run->target.pidfd, .events = POLLIN };
+	struct pollfd p[] = {
+		{ .fd = ring_buffer__epoll_fd(run->session.rb),
+		  .events = POLLIN },
+		{ .fd = run->target.pidfd, .events = POLLIN },
+	};
 	int forwarded = 0;
 
+	output_defer_flush(true);
 	while (!target_exited(&run->target)) {
 		if (stop_signal && run->target.spawned && !forwarded++)
 			target_kill(&run->target, stop_signal);
 		else if (stop_signal && !run->target.spawned)
 			break;
-		ring_buffer__poll(run->session.rb, POLL_INTERVAL_MS / 2);
-		poll(&p, 1, POLL_INTERVAL_MS / 2);
+		/* Woken by the ring (see wakeup_bytes), the target's exit or
+		 * the timer; then read whatever is waiting. */
+		poll(p, ARRAY_SIZE(p), POLL_INTERVAL_MS);
+		ring_buffer__consume(run->session.rb);
+		fflush(stdout);
 	}
 	ring_buffer__consume(run->session.rb);
+	output_defer_flush(false);
 	tfo_report_verdict(&run->report);
 	return run->target.spawned ? target_exit_code(&run->target) : EXIT_OK;
 }
@@ -284,6 +306,8 @@ static int run_command(struct tfo_run *run, char **argv)
 {
 	int err = target_spawn(&run->target, argv);
 
+	if (!err)
+		err = tfo_session_attach_libc(&run->session, run->target.pid);
 	if (!err)
 		err = tfo_session_trace(&run->session, run->target.pid);
 	if (err)
@@ -303,6 +327,8 @@ static int run_pid(struct tfo_run *run, pid_t pid, const char *ready_file)
 	int err = target_attach(&run->target, pid);
 
 	if (!err)
+		err = tfo_session_attach_libc(&run->session, pid);
+	if (!err)
 		err = tfo_session_trace(&run->session, pid);
 	if (!err)
 		err = write_ready_file(ready_file);
@@ -318,6 +344,8 @@ static int open_session(struct tfo_run *run, const struct tfo_opts *o,
 	struct tfo_session_opts so = {
 		.kf = &kf,
 		.only_fastopen = !o->all && o->command,
+		.trace_libc = !o->all || o->libc,
+		.all_sends = o->all,
 		.libc_pid = o->pid,
 		.libc_self = !o->pid && !o->command,
 		.on_event = handle_event,

@@ -250,12 +250,11 @@ static json_object *origin_json(const struct send_view *v)
 	if (!v->layer)
 		return NULL;
 	o = json_object_new_object();
-	json_object_object_add(o, "function", json_str_or_null(v->function));
-	json_object_object_add(o, "layer", json_object_new_string(v->layer));
-	json_object_object_add(o, "args", json_str_or_null(v->args));
-	json_object_object_add(o, "condition", json_str_or_null(v->condition));
-	json_object_object_add(o, "condition_source",
-			       json_str_or_null(v->condition_source));
+	json_add(o, "function", json_str_or_null(v->function));
+	json_add(o, "layer", json_object_new_string(v->layer));
+	json_add(o, "args", json_str_or_null(v->args));
+	json_add(o, "condition", json_str_or_null(v->condition));
+	json_add(o, "condition_source", json_str_or_null(v->condition_source));
 	return o;
 }
 
@@ -275,57 +274,45 @@ static void print_send_json(const struct tfo_report *r,
 	const struct tfo_event *e = v->ev;
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "event", json_object_new_string("send"));
-	json_object_object_add(o, "case", json_str_or_null(v->case_name));
+	json_add(o, "event", json_object_new_string("send"));
+	json_add(o, "case", json_str_or_null(v->case_name));
 	if (v->attempt)
-		json_object_object_add(o, "attempt",
-				       json_object_new_int(v->attempt));
-	json_object_object_add(o, "pid", json_object_new_int((int)e->tgid));
-	json_object_object_add(o, "tid", json_object_new_int((int)e->tid));
-	json_object_object_add(o, "comm", json_object_new_string(e->comm));
-	json_object_object_add(o, "syscall",
-			       json_object_new_string(v->syscall));
-	json_object_object_add(o, "fd", json_object_new_int(e->fd));
-	json_object_object_add(o, "flags", json_object_new_int64(e->flags));
-	json_object_object_add(o, "libc_function",
-			       json_str_or_null(v->libc_func));
-	json_object_object_add(
-		o, "libc_flags",
-		v->libc_func ? json_object_new_int64(e->libc.flags) : NULL);
-	json_object_object_add(
-		o, "libc_addrlen",
-		v->libc_func ? json_object_new_int(e->libc.addrlen) : NULL);
-	json_object_object_add(o, "addrlen", json_object_new_int(e->addrlen));
-	json_object_object_add(
-		o, "family",
-		e->addrlen >= 2 ?
-			json_object_new_string(family_name(e->family)) :
-			NULL);
-	json_object_object_add(o, "ret", json_object_new_int64(e->ret));
-	json_object_object_add(o, "errno", json_str_or_null(v->err));
-	json_object_object_add(o, "origin", origin_json(v));
-	json_object_object_add(o, "tcp_states", states_json(e));
-	json_object_object_add(o, "syn", json_object_new_boolean(e->syn.seen));
-	json_object_object_add(
-		o, "syn_data",
-		e->syn.seen ? json_object_new_boolean(e->syn.payload > 0) :
-			      NULL);
-	json_object_object_add(o, "syn_payload",
-			       json_object_new_int64(e->syn.payload));
-	json_object_object_add(o, "tfo_option",
-			       json_str_or_null(v->tfo_option));
-	json_object_object_add(
-		o, "duration_us",
-		json_object_new_uint64((e->ts_exit_ns - e->ts_enter_ns) /
-				       1000));
+		json_add(o, "attempt", json_object_new_int(v->attempt));
+	json_add(o, "pid", json_object_new_int((int)e->tgid));
+	json_add(o, "tid", json_object_new_int((int)e->tid));
+	json_add(o, "comm", json_object_new_string(e->comm));
+	json_add(o, "syscall", json_object_new_string(v->syscall));
+	json_add(o, "fd", json_object_new_int(e->fd));
+	json_add(o, "flags", json_object_new_int64(e->flags));
+	json_add(o, "libc_function", json_str_or_null(v->libc_func));
+	json_add(o, "libc_flags",
+		 v->libc_func ? json_object_new_int64(e->libc.flags) : NULL);
+	json_add(o, "libc_addrlen",
+		 v->libc_func ? json_object_new_int(e->libc.addrlen) : NULL);
+	json_add(o, "addrlen", json_object_new_int(e->addrlen));
+	json_add(o, "family",
+		 e->addrlen >= 2 ?
+			 json_object_new_string(family_name(e->family)) :
+			 NULL);
+	json_add(o, "ret", json_object_new_int64(e->ret));
+	json_add(o, "errno", json_str_or_null(v->err));
+	json_add(o, "origin", origin_json(v));
+	json_add(o, "tcp_states", states_json(e));
+	json_add(o, "syn", json_object_new_boolean(e->syn.seen));
+	json_add(o, "syn_data",
+		 e->syn.seen ? json_object_new_boolean(e->syn.payload > 0) :
+			       NULL);
+	json_add(o, "syn_payload", json_object_new_int64(e->syn.payload));
+	json_add(o, "tfo_option", json_str_or_null(v->tfo_option));
+	json_add(o, "duration_us",
+		 json_object_new_uint64((e->ts_exit_ns - e->ts_enter_ns) /
+					1000));
 	/* fentry/kprobe: send-path calls seen, and those past TFO_MAX_DEPTH */
-	json_object_object_add(o, "function_calls",
-			       json_object_new_int64(e->nfuncs));
-	json_object_object_add(o, "function_calls_untracked",
-			       json_object_new_int64(e->lost_frames));
-	json_object_object_add(
-		o, "backend",
-		json_object_new_string(backend_name(r->session->backend)));
+	json_add(o, "function_calls", json_object_new_int64(e->nfuncs));
+	json_add(o, "function_calls_untracked",
+		 json_object_new_int64(e->lost_frames));
+	json_add(o, "backend",
+		 json_object_new_string(backend_name(r->session->backend)));
 	json_print_line(o);
 }
 
@@ -435,7 +422,10 @@ static void print_send_text(const struct tfo_report *r,
 	if (v->libc_func)
 		print_flags_line(true, v->libc_func, &e->libc);
 	else if (e->syscall != TFO_SYS_CONNECT && e->syscall != TFO_SYS_WRITE)
-		printf("  libc    bypassed (no libc send wrapper made this call)\n");
+		printf("  libc    %s\n",
+		       r->session->libc[0] ?
+			       "bypassed (no libc send wrapper made this call)" :
+			       "not probed");
 	print_kernel_line(v);
 	if (e->ret >= 0)
 		printf("  result  %lld\n", (long long)e->ret);
@@ -526,6 +516,8 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 
 static const char *libc_answer(const struct tfo_report *r)
 {
+	if (!r->session->libc[0])
+		return "libc wrappers not probed";
 	if (!r->libc_seen)
 		return "no libc wrapper call was seen";
 	if (r->libc_changed)
@@ -591,9 +583,13 @@ static void print_verdict_text(const struct tfo_report *r)
 	unsigned long long lost = tfo_session_lost(r->session);
 
 	printf("\nVerdict\n");
-	printf("  libc:   %s in %d of %d calls it wrapped", libc_answer(r),
-	       r->libc_seen - r->libc_changed, r->libc_seen);
-	if (r->libc_unseen)
+	if (!r->session->libc[0])
+		printf("  libc:   not probed: %s", r->session->libc_why);
+	else
+		printf("  libc:   %s in %d of %d calls it wrapped",
+		       libc_answer(r), r->libc_seen - r->libc_changed,
+		       r->libc_seen);
+	if (r->libc_unseen && r->session->libc[0])
 		printf("; %d send%s bypassed libc", r->libc_unseen,
 		       r->libc_unseen > 1 ? "s" : "");
 	printf("\n");

@@ -12,6 +12,7 @@
 #include "runtime.h"
 #include "tfo.skel.h"
 #include "tfo_session.h"
+#include "tracer.h"
 
 /*
  * Kernel functions on the MSG_FASTOPEN send path (see KERNEL-NOTES: from
@@ -169,6 +170,9 @@ static int setup_fentry_slots(struct tfo_session *s)
 	return 0;
 }
 
+#define TFO_RING_ALL_BYTES (2U << 20)
+#define TFO_WAKEUP_BYTES (64U << 10)
+
 static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 {
 	struct tfo_bpf *skel = s->skel;
@@ -179,6 +183,12 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 	skel->rodata->nr_connect = SYS_connect;
 	skel->rodata->nr_write = SYS_write;
 	skel->rodata->only_fastopen = o->only_fastopen;
+	skel->rodata->trace_libc = o->trace_libc;
+	/* --all: a deeper ring, and batched wakeups (see wakeup_bytes). */
+	if (!o->only_fastopen) {
+		bpf_map__set_max_entries(skel->maps.events, TFO_RING_ALL_BYTES);
+		skel->rodata->wakeup_bytes = TFO_WAKEUP_BYTES;
+	}
 
 	if (s->backend != BACKEND_KPROBE) {
 		bpf_program__set_autoload(skel->progs.tfo_kprobe, false);
@@ -188,6 +198,8 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 	if (!s->sock_layer)
 		bpf_program__set_autoload(skel->progs.tfo_sock_send_length,
 					  false);
+	/* Without sock_send_length a send might never meet its socket. */
+	skel->rodata->sock_at_entry = !o->all_sends || !s->sock_layer;
 }
 
 static int add_link(struct tfo_session *s, struct bpf_link *link)
@@ -214,8 +226,27 @@ static int attach_kprobes(struct tfo_session *s)
 	return 0;
 }
 
-/* Uprobes on the libc wrappers: what the program handed to libc. */
-static void attach_libc(struct tfo_session *s, pid_t pid, bool self)
+/*
+ * The C library whose send wrappers will be probed: @pid's, or for pid 0
+ * the tracer's (or, with @self, the tracer's own binary when it is static).
+ */
+static void find_libc(struct tfo_session *s, pid_t pid, bool self)
+{
+	if (libc_path_of(pid, self, s->libc, sizeof(s->libc))) {
+		snprintf(s->libc_why, sizeof(s->libc_why),
+			 "no C library found%s", pid ? " in the process" : "");
+		s->libc[0] = '\0';
+	}
+}
+
+/*
+ * Uprobes on the libc wrappers: what the program handed to libc. A uprobe
+ * traps on every call of every process that maps the library unless it is
+ * bound to one: uprobe_perf_filter() keeps the breakpoint out of any other
+ * mm, so untraced processes pay nothing. The perf event follows @pid's task
+ * across execve(); children it forks are not covered.
+ */
+int tfo_session_attach_libc(struct tfo_session *s, pid_t pid)
 {
 	const struct {
 		const char *sym;
@@ -228,16 +259,12 @@ static void attach_libc(struct tfo_session *s, pid_t pid, bool self)
 	};
 	int attached = 0;
 
-	if (libc_path_of(pid, self, s->libc, sizeof(s->libc))) {
-		snprintf(s->libc_why, sizeof(s->libc_why),
-			 "no C library found%s", pid ? " in the process" : "");
-		s->libc[0] = '\0';
-		return;
-	}
-	for (size_t i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++) {
+	if (!s->libc[0])
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(wrappers); i++) {
 		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = wrappers[i].sym);
 		struct bpf_link *l = bpf_program__attach_uprobe_opts(
-			wrappers[i].prog, -1, s->libc, 0, &uo);
+			wrappers[i].prog, pid, s->libc, 0, &uo);
 
 		/* A static binary links only the wrappers it calls. */
 		if (add_link(s, l))
@@ -246,11 +273,29 @@ static void attach_libc(struct tfo_session *s, pid_t pid, bool self)
 		else
 			attached++;
 	}
-	if (!attached) {
-		snprintf(s->libc_why, sizeof(s->libc_why),
-			 "no send wrapper could be probed in %s", s->libc);
-		s->libc[0] = '\0';
-	}
+	if (attached)
+		return 0;
+	snprintf(s->libc_why, sizeof(s->libc_why),
+		 "no send wrapper could be probed in %s", s->libc);
+	s->libc[0] = '\0';
+	warn("libc wrappers not traced: %s", s->libc_why);
+	return 0;
+}
+
+/* Without the libc layer its programs are not even loaded. */
+static void skip_libc(struct tfo_session *s, const char *why)
+{
+	struct bpf_program *progs[] = {
+		s->skel->progs.libc_send,
+		s->skel->progs.libc_sendto,
+		s->skel->progs.libc_sendmsg,
+		s->skel->progs.libc_sendmmsg,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++)
+		bpf_program__set_autoload(progs[i], false);
+	snprintf(s->libc_why, sizeof(s->libc_why), "%s", why);
+	s->libc[0] = '\0';
 }
 
 static int load_and_attach(struct tfo_session *s,
@@ -262,6 +307,14 @@ static int load_and_attach(struct tfo_session *s,
 		return fail(EXIT_RUNTIME, "cannot set fentry targets: %s",
 			    strerror(-err));
 	configure(s, o);
+	if (o->trace_libc)
+		find_libc(s, o->libc_pid, o->libc_self);
+	else
+		skip_libc(s,
+			  "not probed with --all (add --libc: each call of a "
+			  "probed wrapper costs a breakpoint trap)");
+	if (!s->libc[0] && o->trace_libc)
+		warn("libc wrappers not traced: %s", s->libc_why);
 	err = tfo_bpf__load(s->skel);
 	if (err)
 		return fail(err == -EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
@@ -275,9 +328,6 @@ static int load_and_attach(struct tfo_session *s,
 			backend_name(s->backend), strerror(-err));
 	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
 		return err;
-	attach_libc(s, o->libc_pid, o->libc_self);
-	if (!s->libc[0])
-		warn("libc wrappers not traced: %s", s->libc_why);
 	return 0;
 }
 

@@ -33,7 +33,9 @@ struct tfo_session {
 struct tfo_session_opts {
 	enum backend backend;
 	const struct kernel_features *kf;
-	bool only_fastopen; /* false: every send (--all) */
+	bool only_fastopen; /* false: every send (--all, built-in) */
+	bool all_sends; /* --all: made for volume (see sock_at_entry) */
+	bool trace_libc; /* probe the libc send wrappers */
 	pid_t libc_pid; /* whose libc to probe; 0 = the tracer's */
 	bool libc_self; /* the tracer itself sends (built-in cases) */
 	ring_buffer_sample_fn on_event;
@@ -42,6 +44,8 @@ struct tfo_session_opts {
 
 /* Returns 0 or an exit code after reporting the error. */
 int tfo_session_open(struct tfo_session *s, const struct tfo_session_opts *o);
+/* Probe the libc send wrappers in process @pid (0 or an error code). */
+int tfo_session_attach_libc(struct tfo_session *s, pid_t pid);
 /* Add a thread group (and, from now on, its children) to the traced set. */
 int tfo_session_trace(struct tfo_session *s, pid_t tgid);
 unsigned long long tfo_session_lost(const struct tfo_session *s);

@@ -59,7 +59,7 @@ run_suite() {
 	echo "===VMTEST begin $1"
 	t0=$(cut -d' ' -f1 /proc/uptime)
 	# shellcheck disable=SC2086 # no filter: no argument
-	TRACER_TEST_EMULATED=1 TRACER_TEST_BACKEND=$1 timeout "$TIMEOUT" python3 tests/run.py $FILTER 2>&1
+	TRACER_TEST_BACKEND=$1 timeout "$TIMEOUT" python3 tests/run.py $FILTER 2>&1
 	rc=$?
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	echo "===VMTEST end $1 rc=$rc seconds=$(awk "BEGIN { print int($t1 - $t0 + 0.5) }")"
