@@ -56,14 +56,24 @@ class BenchError(Exception):
 
 # ------------------------------------------------------------ processes
 
+def peak_rss_kib(pid):
+    """VmHWM: the peak RSS of @pid's current program. (wait4()'s ru_maxrss
+    would also count the forked copy of this Python process before exec.)"""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise BenchError(f"no VmHWM for {pid}")
+
+
 def wait_rusage(proc, timeout):
-    """Reap @proc; (exit status, peak RSS in KiB)."""
+    """Reap @proc; its exit status."""
     deadline = time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage.ru_maxrss
+            return proc.returncode
         if time.monotonic() > deadline:
             proc.kill()
             os.wait4(proc.pid, 0)
@@ -99,9 +109,12 @@ class Background:
         self.ready_s = time.monotonic() - start
 
     def stop(self):
-        """SIGINT, as Ctrl-C; (exit status, peak RSS in KiB)."""
-        self.proc.send_signal(signal.SIGINT)
-        status, rss = wait_rusage(self.proc, 30)
+        """SIGTERM, which tracer passes on to its COMMAND (SIGINT would do
+        as well, but a shell's background job inherits it ignored); (exit
+        status, peak RSS in KiB)."""
+        rss = peak_rss_kib(self.proc.pid)
+        self.proc.send_signal(signal.SIGTERM)
+        status = wait_rusage(self.proc, 30)
         err = self.proc.stderr.read().decode(errors="replace")
         self.proc.stderr.close()
         if os.path.exists(self.ready):
@@ -135,6 +148,7 @@ class Row:
         self.target = target  # (ratio or absolute bound, text)
         self.better = better
         self.note = note
+        self.absolute = False  # target bounds the median, not the ratio
 
     @property
     def median(self):
@@ -148,7 +162,7 @@ class Row:
         if not self.target:
             return ""
         bound, _ = self.target
-        value = self.ratio if self.base else self.median
+        value = self.median if self.absolute or not self.base else self.ratio
         ok = value <= bound if self.better == "lower" else value >= bound
         return "met" if ok else "MISSED"
 
@@ -255,7 +269,7 @@ def with_background(argv, tmp, measure):
         return measure()
     finally:
         status, _, err = bg.stop()
-        if status not in (0, 1, 130, -signal.SIGINT):
+        if status not in (0, 1, 143, -signal.SIGTERM):
             raise BenchError(f"tracer {' '.join(argv)}: exit {status}: "
                              f"{err[-300:]}")
 
@@ -306,7 +320,7 @@ def section_veth(args, tmp):
 def tracer_startup(argv, tmp):
     bg = Background(argv, tmp)
     status, rss, err = bg.stop()
-    if status not in (0, 1, 130, -signal.SIGINT):
+    if status not in (0, 1, 143, -signal.SIGTERM):
         raise BenchError(f"tracer {' '.join(argv)}: exit {status}: "
                          f"{err[-300:]}")
     return bg.ready_s * 1000.0, rss / 1024.0
@@ -316,7 +330,7 @@ def bpftrace_startup():
     """Exec to the BEGIN probe's output (bpftrace runs BEGIN once every
     probe is attached); peak RSS once stopped with SIGINT."""
     start = time.monotonic()
-    proc = subprocess.Popen(["bpftrace", "-e", BPFTRACE_READY],
+    proc = subprocess.Popen(["bpftrace", "-B", "line", "-e", BPFTRACE_READY],
                             stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL)
     for line in proc.stdout:
@@ -325,9 +339,12 @@ def bpftrace_startup():
     else:
         raise BenchError("bpftrace exited before BEGIN ran")
     ready = time.monotonic() - start
-    proc.send_signal(signal.SIGINT)
+    rss = peak_rss_kib(proc.pid)
+    # SIGTERM: a shell's background job inherits SIGINT ignored, and
+    # bpftrace keeps it so.
+    proc.send_signal(signal.SIGTERM)
     proc.stdout.read()
-    _, rss = wait_rusage(proc, 30)
+    wait_rusage(proc, 30)
     return ready * 1000.0, rss / 1024.0
 
 

@@ -6,26 +6,19 @@
 #define TRACER_S_IFMT 0170000
 #define TRACER_S_IFSOCK 0140000
 
-/*
- * current->files->fdt->fd[fd]->private_data->sk, if fd is a socket. The walk
- * to the fd table is plain loads from the trusted task pointer; the rest,
- * from a scalar file pointer, takes four probe reads.
- */
+/* current->files->fdt->fd[fd]->private_data->sk, if fd is a socket. */
 static __always_inline struct sock *sock_from_fd(int fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct files_struct *files = task->files;
-	struct fdtable *fdt;
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct socket *sock;
 	struct file *file;
 	umode_t mode;
 
-	if (!files)
+	if (fd < 0 || fd >= (int)BPF_CORE_READ(fdt, max_fds))
 		return NULL;
-	fdt = files->fdt;
-	if (!fdt || fd < 0 || fd >= (int)fdt->max_fds)
-		return NULL;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]) || !file)
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
 		return NULL;
 	mode = BPF_CORE_READ(file, f_inode, i_mode);
 	if ((mode & TRACER_S_IFMT) != TRACER_S_IFSOCK)

@@ -391,7 +391,8 @@ static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
 	if (ev->sock_protocol == TRACER_IPPROTO_TCP) {
 		ev->fastopen_connect = tcp_fastopen_connect(sk);
 		ev->netns_tcp_fastopen =
-			sk->__sk_common.skc_net.net->ipv4.sysctl_tcp_fastopen;
+			BPF_CORE_READ(sk, __sk_common.skc_net.net,
+				      ipv4.sysctl_tcp_fastopen);
 	}
 	own_socket(ev, ev->tid);
 }
@@ -538,7 +539,6 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(tfo_sock_send_length, struct sock *sk, int ret, int flags)
 {
 	struct inflight *f = current_inflight();
-	struct socket *sock;
 
 	if (!f)
 		return 0;
@@ -546,10 +546,13 @@ int BPF_PROG(tfo_sock_send_length, struct sock *sk, int ret, int flags)
 		adopt_socket(f, sk, sk->__sk_common.skc_state);
 	if (f->ev.sk != (__u64)sk)
 		return 0;
-	sock = sk->sk_socket;
 	f->ev.sock_seen = 1;
 	f->ev.sock_ret = ret;
-	f->ev.proto_sendmsg = sock ? (__u64)sock->ops->sendmsg : 0;
+	/* which proto sendmsg said no; probe reads (a plain load of a pointer
+	 * field costs the verifier a scan of vmlinux BTF, at every start) */
+	if (ret < 0)
+		f->ev.proto_sendmsg =
+			(__u64)BPF_CORE_READ(sk, sk_socket, ops, sendmsg);
 	return 0;
 }
 

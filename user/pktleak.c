@@ -627,6 +627,7 @@ static int open_session(struct pkt_run *run, char *why, size_t why_len)
 	int err;
 
 	probe_kernel(&kf);
+	kernel_features_release(&kf); /* no BTF lookups of its own */
 	err = backend_select(&kf, env.backend, &so.backend, why, why_len);
 	if (!err)
 		err = pkt_backend_check(&kf, so.backend, why, why_len);

@@ -486,8 +486,14 @@ void probe_kernel(struct kernel_features *kf)
 	probe_btf_tracepoint(&kf->sock_send_length, vmlinux,
 			     "sock_send_length");
 	probe_btf_tracepoint(&kf->sk_data_ready, vmlinux, "sk_data_ready");
-	btf__free(vmlinux);
+	kf->vmlinux = vmlinux;
 	log_lap("ringbuf, sock_*", &mark);
+}
+
+void kernel_features_release(struct kernel_features *kf)
+{
+	btf__free(kf->vmlinux);
+	kf->vmlinux = NULL;
 }
 
 /* Append to the string in @buf, silently truncating at @len. */
@@ -764,6 +770,7 @@ int cmd_probe(int argc, char **argv)
 	start = monotonic_ms();
 	probe_tracepoint(&kf.tracepoint, true);
 	probe_uprobe(&kf.uprobe, true);
+	kernel_features_release(&kf);
 	info("probe: tracepoint and uprobe attach tests took %.1f ms",
 	     monotonic_ms() - start);
 

@@ -12,6 +12,8 @@ struct feature {
 	char why[160]; /* reason when !ok ("program load refused with EPERM") */
 };
 
+struct btf;
+
 struct kernel_features {
 	char release[65]; /* uname -r */
 	struct feature btf; /* /sys/kernel/btf/vmlinux loads */
@@ -30,10 +32,15 @@ struct kernel_features {
 	struct feature ringbuf; /* BPF_MAP_TYPE_RINGBUF */
 	struct feature sock_send_length; /* sock:sock_send_length (6.3+) */
 	struct feature sk_data_ready; /* sock:sk_data_ready (6.3+) */
+	/* The vmlinux BTF probe_kernel() parsed (~9 ms, ~6 MiB on 6.18), for
+	 * a session to take over; else freed by kernel_features_release(). */
+	struct btf *vmlinux;
 };
 
 /* Fill @kf; each probe really loads a tiny program where that is the test. */
 void probe_kernel(struct kernel_features *kf);
+/* Free what @kf still owns (its vmlinux BTF, unless taken). */
+void kernel_features_release(struct kernel_features *kf);
 
 /*
  * Pick the backend for @requested (BACKEND_AUTO tries fentry, kprobe,

@@ -16,13 +16,36 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
+/* What the tracer was started with, for the programs it starts. */
+static struct sigaction inherited[3];
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGPIPE };
+
 void install_stop_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGINT, &sa, &inherited[0]);
+	sigaction(SIGTERM, &sa, &inherited[1]);
+	sigaction(SIGPIPE, &ign, &inherited[2]);
+}
+
+void block_stop_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		sigaddset(&set, stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+void restore_inherited_signals(const sigset_t *old)
+{
+	/* (zeroed, as before install_stop_signals(): SIG_DFL) */
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++)
+		sigaction(stop_signals[i], &inherited[i], NULL);
+	sigprocmask(SIG_SETMASK, old, NULL);
 }
 
 int write_ready_file(const char *path)

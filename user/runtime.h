@@ -17,6 +17,14 @@ extern volatile sig_atomic_t stop_signal;
 
 /* SIGINT and SIGTERM set stop_signal (and interrupt poll()); no SIGPIPE. */
 void install_stop_signals(void);
+/*
+ * Around fork(): block the stop signals in the parent (*@old: the mask to
+ * go back to); in a child that will run a program, give back the
+ * dispositions the tracer inherited (a SIGTERM the tracer passes on must
+ * not land in a copy of its handler) and unblock.
+ */
+void block_stop_signals(sigset_t *old);
+void restore_inherited_signals(const sigset_t *old);
 /* Create @path (if not NULL) holding our pid: tracing is live. */
 int write_ready_file(const char *path);
 /* CLOCK_MONOTONIC in ns, the clock of bpf_ktime_get_ns(). */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "runtime.h"
 #include "target.h"
 #include "tracer.h"
 
@@ -92,6 +93,7 @@ int target_spawn(struct target *t, char **argv)
 int target_spawn_fn(struct target *t, target_fn fn, void *arg)
 {
 	int release[2], exec_err[2];
+	sigset_t mask;
 
 	target_init(t);
 	if (pipe2(release, O_CLOEXEC))
@@ -102,16 +104,19 @@ int target_spawn_fn(struct target *t, target_fn fn, void *arg)
 		return fail(EXIT_RUNTIME, "pipe: %s", strerror(errno));
 	}
 	fflush(stdout);
+	block_stop_signals(&mask);
 	t->pid = fork();
-	if (t->pid < 0)
-		return fail(EXIT_RUNTIME, "fork: %s", strerror(errno));
 	if (t->pid == 0) {
+		restore_inherited_signals(&mask);
 		close(release[1]);
 		close(exec_err[0]);
 		spawned_child(fn, arg,
 			      (struct child_pipes){ .release_rd = release[0],
 						    .err_wr = exec_err[1] });
 	}
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	if (t->pid < 0)
+		return fail(EXIT_RUNTIME, "fork: %s", strerror(errno));
 	close(release[0]);
 	close(exec_err[1]);
 	t->spawned = true;

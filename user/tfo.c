@@ -358,10 +358,14 @@ static int open_session(struct tfo_run *run, const struct tfo_opts *o,
 		so.only_fastopen = !o->all;
 	probe_kernel(&kf);
 	err = backend_select(&kf, env.backend, &so.backend, why, why_len);
-	if (err)
+	if (err) {
+		kernel_features_release(&kf);
 		return fail(err, "%s", why);
+	}
 	info("backend %s: %s", backend_name(so.backend), why);
-	return tfo_session_open(&run->session, &so);
+	err = tfo_session_open(&run->session, &so);
+	kernel_features_release(&kf);
+	return err;
 }
 
 int cmd_tfo(int argc, char **argv)

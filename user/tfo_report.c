@@ -88,10 +88,12 @@ static const char *tfo_option(const struct tfo_syn *syn)
 static bool origin_arg(const struct tfo_report *r, const struct send_view *v,
 		       const char *param, long *val)
 {
-	int i = btf_param_index(r->session->btf,
-				kfunc_proto(r->session->btf, v->function),
-				param);
+	int i;
 
+	if (!r->session->btf) /* tracepoint backend: no function origins */
+		return false;
+	i = btf_param_index(r->session->btf,
+			    kfunc_proto(r->session->btf, v->function), param);
 	if (i < 0 || i >= TFO_MAX_ARGS)
 		return false;
 	*val = (int)v->ev->origin.args[i];
@@ -101,7 +103,8 @@ static bool origin_arg(const struct tfo_report *r, const struct send_view *v,
 static void origin_int_args(const struct tfo_report *r, struct send_view *v)
 {
 	const struct btf *btf = r->session->btf;
-	int id = btf__find_by_name_kind(btf, v->function, BTF_KIND_FUNC);
+	int id = btf ? btf__find_by_name_kind(btf, v->function, BTF_KIND_FUNC) :
+		       -1;
 	const struct btf_type *proto;
 	const struct btf_param *p;
 	size_t off = 0;
@@ -127,7 +130,7 @@ static void origin_int_args(const struct tfo_report *r, struct send_view *v)
 static int struct_size(const struct tfo_report *r, const char *name)
 {
 	const struct btf *btf = r->session->btf;
-	int id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
+	int id = btf ? btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT) : -1;
 
 	return id > 0 ? (int)btf__resolve_size(btf, id) : -1;
 }

@@ -337,12 +337,23 @@ int tfo_session_open(struct tfo_session *s, const struct tfo_session_opts *o)
 
 	memset(s, 0, sizeof(*s));
 	s->backend = o->backend;
-	s->btf = btf__load_vmlinux_btf();
-	if (!s->btf)
-		return fail(EXIT_NOSUPPORT, "cannot read the kernel's BTF: %s",
-			    strerror(errno));
-	if (s->backend == BACKEND_FENTRY || s->backend == BACKEND_KPROBE)
+	/*
+	 * Only the function backends look up send-path functions and their
+	 * parameters: they take probe_kernel()'s BTF. The tracepoint backend
+	 * leaves it to be freed before the skeleton loads, where libbpf
+	 * parses its own copy: two copies would double the peak memory.
+	 */
+	if (s->backend == BACKEND_FENTRY || s->backend == BACKEND_KPROBE) {
+		s->btf = o->kf->vmlinux;
+		o->kf->vmlinux = NULL;
+		if (!s->btf)
+			return fail(EXIT_NOSUPPORT,
+				    "cannot read the kernel's BTF: %s",
+				    strerror(errno));
 		find_send_path(s);
+	} else {
+		kernel_features_release(o->kf);
+	}
 	s->skel = tfo_bpf__open();
 	if (!s->skel)
 		return fail(EXIT_RUNTIME, "cannot open the tfo BPF object: %s",

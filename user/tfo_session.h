@@ -32,7 +32,7 @@ struct tfo_session {
 
 struct tfo_session_opts {
 	enum backend backend;
-	const struct kernel_features *kf;
+	struct kernel_features *kf; /* its vmlinux BTF may be taken */
 	bool only_fastopen; /* false: every send (--all, built-in) */
 	bool all_sends; /* --all: made for volume (see sock_at_entry) */
 	bool trace_libc; /* probe the libc send wrappers */
