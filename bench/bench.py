@@ -343,8 +343,12 @@ def bpftrace_startup():
     # SIGTERM: a shell's background job inherits SIGINT ignored, and
     # bpftrace keeps it so.
     proc.send_signal(signal.SIGTERM)
-    proc.stdout.read()
-    wait_rusage(proc, 30)
+    proc.stdout.close()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
     return ready * 1000.0, rss / 1024.0
 
 

@@ -57,6 +57,25 @@ struct {
 	__type(value, struct pkt_sock);
 } sockets SEC(".maps");
 
+/*
+ * The tracked sockets again, as a short array the frame hooks walk up to
+ * hook_slots_used: iterating `sockets` itself (bpf_for_each_map_elem) visits
+ * every bucket under its own RCU lock, ~30 us a frame for 1024 buckets.
+ */
+#define PKT_HOOK_SLOTS 32
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PKT_HOOK_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64); /* struct sock *, 0: free */
+} hook_slots SEC(".maps");
+
+/* High-water mark of used slots; slots are freed, never compacted. */
+__u32 hook_slots_used = 0;
+/* Sockets beyond PKT_HOOK_SLOTS: their frames before bind go unseen. */
+__u64 unmatched_sockets = 0;
+
 /* A socket() or bind() between its sys_enter and sys_exit. */
 struct pending_call {
 	long nr;
@@ -421,14 +440,17 @@ static __always_inline bool hook_gets(const struct packet_sock *po,
 	return !fr->outgoing && num == fr->protocol;
 }
 
-static long match_device_frame(struct bpf_map *map, __u64 *key,
-			       struct pkt_sock *s, struct device_frame *fr)
+static __always_inline void match_device_frame(__u64 sk,
+					       const struct device_frame *fr)
 {
-	const struct packet_sock *po = (const void *)*key;
+	const struct packet_sock *po = (const void *)sk;
+	struct pkt_sock *s;
 
-	if (hook_gets(po, fr))
+	if (!hook_gets(po, fr))
+		return;
+	s = bpf_map_lookup_elem(&sockets, &sk);
+	if (s)
 		count_reached(s, po, fr->dev);
-	return 0;
 }
 
 static __always_inline void on_device_frame(const struct sk_buff *skb,
@@ -445,7 +467,13 @@ static __always_inline void on_device_frame(const struct sk_buff *skb,
 	fr.ifindex = BPF_CORE_READ(dev, ifindex);
 	fr.protocol = BPF_CORE_READ(skb, protocol);
 	fr.outgoing = outgoing;
-	bpf_for_each_map_elem(&sockets, match_device_frame, &fr, 0);
+	for (__u32 i = 0; i < PKT_HOOK_SLOTS && i < hook_slots_used; i++) {
+		__u32 k = i;
+		__u64 *slot = bpf_map_lookup_elem(&hook_slots, &k);
+
+		if (slot && *slot)
+			match_device_frame(*slot, &fr);
+	}
 }
 
 SEC("tp_btf/netif_receive_skb")
@@ -574,6 +602,41 @@ static __always_inline bool current_is_watched(void)
 	return trace_all || current_is_traced();
 }
 
+/* Give @sk a slot in hook_slots, for the frame hooks to find it. */
+static __always_inline void claim_hook_slot(__u64 sk)
+{
+	for (__u32 i = 0; i < PKT_HOOK_SLOTS; i++) {
+		__u32 k = i, used;
+		__u64 *slot = bpf_map_lookup_elem(&hook_slots, &k);
+
+		if (!slot || __sync_val_compare_and_swap(slot, 0, sk))
+			continue;
+		/* raise the mark; a few tries: the slots are claimed rarely */
+		for (int tries = 0; tries < 8; tries++) {
+			used = hook_slots_used;
+			if (used >= i + 1 ||
+			    __sync_bool_compare_and_swap(&hook_slots_used, used,
+							 i + 1))
+				break;
+		}
+		return;
+	}
+	__sync_fetch_and_add(&unmatched_sockets, 1);
+}
+
+static __always_inline void release_hook_slot(__u64 sk)
+{
+	for (__u32 i = 0; i < PKT_HOOK_SLOTS && i < hook_slots_used; i++) {
+		__u32 k = i;
+		__u64 *slot = bpf_map_lookup_elem(&hook_slots, &k);
+
+		if (slot && *slot == sk) {
+			__sync_val_compare_and_swap(slot, sk, 0);
+			return;
+		}
+	}
+}
+
 /* Start counting for @sk; @created: at socket(), not found later. */
 static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
 						     bool created)
@@ -594,6 +657,7 @@ static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
 		return NULL;
 	} else {
 		__sync_fetch_and_add(&nr_sockets, 1);
+		claim_hook_slot(key);
 	}
 	s = bpf_map_lookup_elem(&sockets, &key);
 	if (!s)
@@ -615,6 +679,7 @@ static __always_inline void forget_socket(struct pkt_sock *s, __u32 reason)
 	__u64 key = s->sk;
 
 	emit_sock(s, PKT_EV_CLOSE, reason);
+	release_hook_slot(key);
 	if (!bpf_map_delete_elem(&sockets, &key))
 		__sync_fetch_and_add(&nr_sockets, -1);
 }

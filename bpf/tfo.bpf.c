@@ -390,9 +390,8 @@ static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
 	ev->state_at_entry = ev->nstates ? ev->states[0] : state_at_entry;
 	if (ev->sock_protocol == TRACER_IPPROTO_TCP) {
 		ev->fastopen_connect = tcp_fastopen_connect(sk);
-		ev->netns_tcp_fastopen =
-			BPF_CORE_READ(sk, __sk_common.skc_net.net,
-				      ipv4.sysctl_tcp_fastopen);
+		ev->netns_tcp_fastopen = BPF_CORE_READ(
+			sk, __sk_common.skc_net.net, ipv4.sysctl_tcp_fastopen);
 	}
 	own_socket(ev, ev->tid);
 }
