@@ -453,6 +453,16 @@ static __always_inline void match_device_frame(__u64 sk,
 		count_reached(s, po, fr->dev);
 }
 
+static long match_slot(__u32 index, void *ctx)
+{
+	__u32 k = index;
+	__u64 *slot = bpf_map_lookup_elem(&hook_slots, &k);
+
+	if (slot && *slot)
+		match_device_frame(*slot, ctx);
+	return 0;
+}
+
 static __always_inline void on_device_frame(const struct sk_buff *skb,
 					    const struct net_device *dev,
 					    bool outgoing)
@@ -467,13 +477,10 @@ static __always_inline void on_device_frame(const struct sk_buff *skb,
 	fr.ifindex = BPF_CORE_READ(dev, ifindex);
 	fr.protocol = BPF_CORE_READ(skb, protocol);
 	fr.outgoing = outgoing;
-	for (__u32 i = 0; i < PKT_HOOK_SLOTS && i < hook_slots_used; i++) {
-		__u32 k = i;
-		__u64 *slot = bpf_map_lookup_elem(&hook_slots, &k);
-
-		if (slot && *slot)
-			match_device_frame(*slot, &fr);
-	}
+	/* bpf_loop(): verified once, not unrolled PKT_HOOK_SLOTS times */
+	bpf_loop(hook_slots_used < PKT_HOOK_SLOTS ? hook_slots_used :
+						    PKT_HOOK_SLOTS,
+		 match_slot, &fr, 0);
 }
 
 SEC("tp_btf/netif_receive_skb")
