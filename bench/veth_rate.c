@@ -50,10 +50,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "netlink.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define NSEC_PER_SEC 1000000000ULL
 #define MAX_SECONDS 3600.0
 #define RX_LINK "vrate-rx" /* in E */
 #define TX_LINK "vrate-tx" /* in S */
@@ -110,25 +110,6 @@ static void print_failure(const struct failure *f)
 {
 	fprintf(stderr, "veth_rate: %s: %s\n", f->what,
 		f->sig ? strsignal(f->sig) : strerror(f->err));
-}
-
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * NSEC_PER_SEC +
-	       (unsigned long long)ts.tv_nsec;
-}
-
-static void sleep_until(unsigned long long ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / NSEC_PER_SEC),
-			       .tv_nsec = (long)(ns % NSEC_PER_SEC) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
 }
 
 static unsigned long long seconds_to_ns(double s)

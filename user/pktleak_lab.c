@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "netlink.h"
 #include "pktleak_lab.h"
 
-#define NSEC_PER_SEC 1000000000ULL
 #define TICK_NS 1000000ULL /* the sender's pacing period: 1 ms */
 #define SEND_BATCH 64 /* frames per sendmmsg() */
 
@@ -186,25 +186,6 @@ static int build_links(struct lab *lab, const struct lab_ns *ns,
 }
 
 /* ---- the sender (a child, in S) ---- */
-
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * NSEC_PER_SEC +
-	       (unsigned long long)ts.tv_nsec;
-}
-
-static void sleep_until(unsigned long long ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / NSEC_PER_SEC),
-			       .tv_nsec = (long)(ns % NSEC_PER_SEC) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
-}
 
 /* floor(@rate * @ns / 1e9) without overflowing 64 bits. */
 static unsigned long long frames_due(unsigned int rate, unsigned long long ns)
