@@ -4,9 +4,13 @@
  *
  * main() parses the global options and hands the rest of the command line to
  * one command from the dispatch table, bpftool-style (unique prefixes work).
+ * Global options may also follow the command, anywhere before `--` or the
+ * command's first operand: main() takes them out of the command's argv
+ * before the command parses it, so no command knows about them.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/libbpf.h>
@@ -22,37 +26,55 @@ struct global_opts env = { .backend = BACKEND_AUTO };
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	const struct cmd_options *opts;
 	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "tfo", cmd_tfo, "where the kernel rejects MSG_FASTOPEN sends" },
-	{ "pktleak", cmd_pktleak,
+	{ "tfo", cmd_tfo, &tfo_options,
+	  "where the kernel rejects MSG_FASTOPEN sends" },
+	{ "pktleak", cmd_pktleak, &pktleak_options,
 	  "frames that reach a packet socket before bind, and each fix" },
-	{ "probe", cmd_probe,
+	{ "probe", cmd_probe, &probe_options,
 	  "what this kernel allows, which backend auto picks" },
 };
+
+enum { OPT_BACKEND = 256 };
+
+/* The global options that may also follow the command. */
+static const struct option global_longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "output", required_argument, NULL, 'o' },
+	{},
+};
+static const char global_shortopts[] = "jvo:";
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: tracer [-j|--json] [-v] [--backend auto|fentry|kprobe|tracepoint]\n"
-		"              COMMAND [options]\n"
+		"Usage: tracer [global options] COMMAND [options] [global options]\n"
 		"       tracer COMMAND --help\n"
 		"       tracer --version\n\n"
 		"Commands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(out,
-		"\nGlobal options:\n"
+		"\nGlobal options (before or after COMMAND, never after --):\n"
 		"  -j, --json           one JSON object per line on stdout\n"
 		"  -v, --verbose        explain backend choices, show libbpf output\n"
-		"      --backend NAME   auto (default: fentry, then kprobe, then tracepoint)\n"
+		"      --backend NAME   auto (default: fentry, then kprobe, then\n"
+		"                       tracepoint), fentry, kprobe or tracepoint\n"
+		"  -o, --output FILE    write tracer's output to FILE, not stdout (a\n"
+		"                       traced COMMAND keeps stdout)\n"
 		"  -h, --help           this help\n"
 		"  -V, --version        print the version\n\n"
-		"Exit status: 0 success, 1 runtime failure, 2 usage error,\n"
-		"             3 missing privilege or kernel feature.\n");
+		"Exit status: 0 success (with -- COMMAND: COMMAND's exit status),\n"
+		"             1 runtime failure, 2 usage error,\n"
+		"             3 missing privilege or kernel feature,\n"
+		"             126 COMMAND cannot be executed, 127 COMMAND not found.\n");
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -70,7 +92,7 @@ static const struct command *find_command(const char *name)
 	const struct command *match = NULL;
 	size_t len = strlen(name);
 
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (!strcmp(commands[i].name, name))
 			return &commands[i];
 		if (!strncmp(commands[i].name, name, len)) {
@@ -82,49 +104,280 @@ static const struct command *find_command(const char *name)
 	return match;
 }
 
-int main(int argc, char **argv)
+/* One global option @c with its value @arg (NULL if it takes none). */
+static int apply_global(int c, const char *arg)
+{
+	switch (c) {
+	case 'j':
+		env.json = true;
+		return 0;
+	case 'v':
+		env.verbose++;
+		return 0;
+	case 'o':
+		env.output = arg;
+		return 0;
+	case OPT_BACKEND:
+		if (backend_parse(arg, &env.backend))
+			return fail(
+				EXIT_USAGE,
+				"unknown backend '%s' (auto, fentry, kprobe, tracepoint)",
+				arg);
+		return 0;
+	default:
+		return fail(EXIT_USAGE, "bad global option");
+	}
+}
+
+/* ---------------------------------- global options after the command */
+
+/*
+ * getopt_long()'s lookup of "--NAME" (@len bytes, no "=value"): the exact
+ * name, else the one option NAME is a prefix of; NULL when none or several.
+ */
+static const struct option *lookup_long(const struct option *opts,
+					const char *name, size_t len,
+					int *matches)
+{
+	const struct option *prefix = NULL;
+
+	for (; opts && opts->name; opts++) {
+		if (strncmp(opts->name, name, len))
+			continue;
+		if (strlen(opts->name) == len) {
+			*matches = 1;
+			return opts;
+		}
+		prefix = opts;
+		(*matches)++;
+	}
+	return prefix;
+}
+
+/* Where "--NAME[=value]" belongs, the command's options winning a tie. */
+static const struct option *which_long(const struct cmd_options *co,
+				       const char *name, size_t len,
+				       bool *global)
+{
+	int cmd_n = 0, glob_n = 0;
+	const struct option *o = lookup_long(co->longopts, name, len, &cmd_n);
+	const struct option *g =
+		lookup_long(global_longopts, name, len, &glob_n);
+
+	*global = false;
+	if (o && cmd_n == 1 && strlen(o->name) == len)
+		return o;
+	if (g && glob_n == 1 && strlen(g->name) == len) {
+		*global = true;
+		return g;
+	}
+	if (cmd_n + glob_n != 1)
+		return NULL; /* unknown or ambiguous: the command says so */
+	*global = g != NULL;
+	return o ? o : g;
+}
+
+/* getopt's shortopts: no_argument, required_argument, or -1 if unknown. */
+static int short_has_arg(const char *shortopts, char c)
+{
+	const char *p;
+
+	if (c == ':' || c == '+' || c == '-' || !c)
+		return -1;
+	p = strchr(shortopts, c);
+	if (!p)
+		return -1;
+	return p[1] == ':' ? required_argument : no_argument;
+}
+
+struct argv_out {
+	char **argv;
+	int argc;
+};
+
+static void keep(struct argv_out *out, char *arg)
+{
+	out->argv[out->argc++] = arg;
+}
+
+/* "--NAME[=value]" at @args[*i]: keep it (and its value) or apply it. */
+static int pull_long(const struct cmd_options *co, char **args, int n, int *i,
+		     struct argv_out *out)
+{
+	const char *name = args[*i] + 2;
+	const char *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	const struct option *o;
+	bool global;
+
+	o = which_long(co, name, len, &global);
+	if (!global) {
+		keep(out, args[(*i)++]);
+		/* Its value is the next argument: keep that too, unread. */
+		if (o && o->has_arg == required_argument && !eq && *i < n)
+			keep(out, args[(*i)++]);
+		return 0;
+	}
+	(*i)++;
+	if (o->has_arg == no_argument) {
+		if (eq)
+			return fail(EXIT_USAGE,
+				    "option '--%s' takes no value", o->name);
+		return apply_global(o->val, NULL);
+	}
+	if (eq)
+		return apply_global(o->val, eq + 1);
+	if (*i >= n)
+		return fail(EXIT_USAGE, "option '--%s' needs an argument",
+			    o->name);
+	return apply_global(o->val, args[(*i)++]);
+}
+
+/*
+ * "-abc" at @args[*i]: the command's letters stay in one argument (built
+ * anew when global letters are taken out), the global ones are applied.
+ */
+static int pull_short(const struct cmd_options *co, char **args, int n,
+		      int *i, struct argv_out *out)
+{
+	const char *arg = args[(*i)++];
+	char *kept = calloc(strlen(arg) + 1, 1);
+	size_t k = 1;
+	int err = 0;
+
+	if (!kept)
+		return fail(EXIT_RUNTIME, "out of memory");
+	kept[0] = '-';
+	for (const char *p = arg + 1; *p && !err; p++) {
+		int has = short_has_arg(co->shortopts, *p);
+
+		if (has == required_argument) {
+			/* The rest is its value; else the next argument is. */
+			strcpy(kept + k, p);
+			k += strlen(p);
+			if (!p[1] && *i < n) {
+				keep(out, kept);
+				keep(out, args[(*i)++]);
+				return 0;
+			}
+			break;
+		}
+		if (has == no_argument || short_has_arg(global_shortopts, *p) < 0) {
+			kept[k++] = *p; /* the command's, or unknown: its error */
+			continue;
+		}
+		if (short_has_arg(global_shortopts, *p) == no_argument) {
+			err = apply_global(*p, NULL);
+			continue;
+		}
+		if (p[1]) {
+			err = apply_global(*p, p + 1);
+		} else if (*i < n) {
+			err = apply_global(*p, args[(*i)++]);
+		} else {
+			err = fail(EXIT_USAGE, "option '-%c' needs an argument",
+				   *p);
+		}
+		break;
+	}
+	if (k > 1 && !err)
+		keep(out, kept);
+	else
+		free(kept);
+	return err;
+}
+
+/*
+ * Take the global options out of @argv (the command's name, then its
+ * arguments) up to "--" or the first operand, where getopt_long() in "+"
+ * mode stops too: from there on, everything belongs to the command (and
+ * after "--", to the program it runs). The new argv replaces *@argvp.
+ */
+static int pull_globals(const struct cmd_options *co, int *argcp,
+			char ***argvp)
+{
+	char **args = *argvp;
+	int n = *argcp, i = 1, err = 0;
+	struct argv_out out = { .argv = calloc(n + 1, sizeof(char *)) };
+
+	if (!out.argv)
+		return fail(EXIT_RUNTIME, "out of memory");
+	keep(&out, args[0]);
+	while (i < n && !err) {
+		const char *a = args[i];
+
+		if (a[0] != '-' || !a[1] || !strcmp(a, "--"))
+			break; /* an operand, "-" or "--": the rest is not ours */
+		if (a[1] == '-')
+			err = pull_long(co, args, n, &i, &out);
+		else
+			err = pull_short(co, args, n, &i, &out);
+	}
+	while (i < n)
+		keep(&out, args[i++]);
+	if (err) {
+		free(out.argv);
+		return err;
+	}
+	*argcp = out.argc;
+	*argvp = out.argv; /* lives as long as the process */
+	return 0;
+}
+
+/* ------------------------------------------------------------- main */
+
+/* Global options before the command: -h and -V are only valid here. */
+static int parse_leading(int argc, char **argv, bool *done)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
-		{ "backend", required_argument, NULL, 'b' },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
-	const struct command *cmd;
-	int c;
+	int c, err;
 
 	opterr = 0;
-	/* '+': stop at the command name; its options are its own. */
-	while ((c = getopt_long(argc, argv, "+jvhV", opts, NULL)) != -1) {
+	/* '+': stop at the command name. */
+	while ((c = getopt_long(argc, argv, "+:jvo:hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j':
-			env.json = true;
-			break;
-		case 'v':
-			env.verbose++;
-			break;
-		case 'b':
-			if (backend_parse(optarg, &env.backend))
-				return fail(
-					EXIT_USAGE,
-					"unknown backend '%s' (auto, fentry, kprobe, tracepoint)",
-					optarg);
-			break;
 		case 'h':
 			usage(stdout);
+			*done = true;
 			return EXIT_OK;
 		case 'V':
 			printf("tracer %s (libbpf %s)\n", TRACER_VERSION,
 			       libbpf_version_string());
+			*done = true;
 			return EXIT_OK;
-		default:
+		case ':':
+			return fail(EXIT_USAGE, "option '%s' needs an argument",
+				    argv[optind - 1]);
+		case '?':
 			return fail(EXIT_USAGE,
 				    "unknown option '%s' (see tracer --help)",
 				    argv[optind - 1]);
+		default:
+			err = apply_global(c, optarg);
+			if (err)
+				return err;
 		}
 	}
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+	bool done = false;
+	int err;
+
+	err = parse_leading(argc, argv, &done);
+	if (err || done)
+		return err;
 	if (optind >= argc) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -134,11 +387,16 @@ int main(int argc, char **argv)
 		return fail(EXIT_USAGE,
 			    "unknown command '%s' (see tracer --help)",
 			    argv[optind]);
-
-	libbpf_set_print(libbpf_print);
-	/* Each command sees argv[0] == its own name and parses from optind 1. */
+	/* The command sees argv[0] == its own name and parses from optind 1. */
 	argc -= optind;
 	argv += optind;
+	err = pull_globals(cmd->opts, &argc, &argv);
+	if (!err && env.output)
+		err = output_open(env.output);
+	if (err)
+		return err;
+
+	libbpf_set_print(libbpf_print);
 	optind = 1;
 	return cmd->run(argc, argv);
 }

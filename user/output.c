@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "output.h"
 #include "tracer.h"
@@ -20,10 +22,29 @@ int fail(int code, const char *fmt, ...)
 		json_object_object_add(o, "error", json_object_new_string(msg));
 		json_object_object_add(o, "exit", json_object_new_int(code));
 		json_print_line(o);
-	} else {
-		fprintf(stderr, "Error: %s\n", msg);
 	}
+	if (!env.json || env.output)
+		fprintf(stderr, "Error: %s\n", msg);
 	return code;
+}
+
+int output_open(const char *path)
+{
+	/* "e": O_CLOEXEC, the programs tracer starts do not inherit it. */
+	FILE *f = fopen(path, "we");
+
+	if (!f) {
+		env.output = NULL; /* stdout stays tracer's output */
+		return fail(EXIT_RUNTIME, "cannot open output file %s: %s",
+			    path, strerror(errno));
+	}
+	/*
+	 * glibc's stdout is an ordinary variable ("Standard Streams" in its
+	 * manual): pointing it at FILE sends every print of every command
+	 * there, and leaves fd 1 to the traced program, which inherits it.
+	 */
+	stdout = f;
+	return 0;
 }
 
 void warn(const char *fmt, ...)

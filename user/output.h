@@ -10,9 +10,18 @@
  * Report a fatal error and return @code so callers can write
  * `return fail(EXIT_USAGE, "unknown option %s", arg);`.
  * Text mode: "Error: ..." on stderr. JSON mode: {"error": "...", "exit": code}
- * on stdout, keeping stdout valid JSON lines.
+ * on stdout, keeping stdout valid JSON lines; with -o FILE, that object goes
+ * to FILE and the "Error: ..." line to stderr as well, since the terminal's
+ * stdout is the traced program's.
  */
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * -o FILE: from now on, tracer's stdout (every printf, puts and JSON line) is
+ * FILE, while file descriptor 1 stays what tracer was given, for the programs
+ * it runs. Returns 0 or an exit code after an error.
+ */
+int output_open(const char *path);
 
 /* Warning on stderr in both modes (never pollutes JSON stdout). */
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

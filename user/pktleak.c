@@ -213,27 +213,30 @@ static int check_modes(const struct pktleak_opts *o)
 	return 0;
 }
 
+static const struct option longopts[] = {
+	{ "rate", required_argument, NULL, 'r' },
+	{ "target-rate", required_argument, NULL, OPT_TARGET_RATE },
+	{ "gap", required_argument, NULL, 'g' },
+	{ "window", required_argument, NULL, 'w' },
+	{ "repeat", required_argument, NULL, 'n' },
+	{ "strategy", required_argument, NULL, 's' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "ready-file", required_argument, NULL, OPT_READY_FILE },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+const struct cmd_options pktleak_options = { "+:r:g:w:n:s:i:p:ad:h",
+					     longopts };
+
 static int parse_opts(int argc, char **argv, struct pktleak_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "rate", required_argument, NULL, 'r' },
-		{ "target-rate", required_argument, NULL, OPT_TARGET_RATE },
-		{ "gap", required_argument, NULL, 'g' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "repeat", required_argument, NULL, 'n' },
-		{ "strategy", required_argument, NULL, 's' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "ready-file", required_argument, NULL, OPT_READY_FILE },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+:r:g:w:n:s:i:p:ad:h", longopts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, pktleak_options.shortopts,
+				longopts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;

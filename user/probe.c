@@ -722,12 +722,14 @@ static void probe_usage(FILE *out)
 		"  -h, --help   this help\n");
 }
 
+static const struct option probe_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+const struct cmd_options probe_options = { "h", probe_longopts };
+
 int cmd_probe(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	enum backend chosen = BACKEND_AUTO;
 	struct kernel_features kf;
 	const char *backend;
@@ -736,7 +738,8 @@ int cmd_probe(int argc, char **argv)
 	int c, err;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, probe_options.shortopts,
+				probe_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			probe_usage(stdout);

@@ -61,5 +61,7 @@ int require_bpf_caps(void);
 
 /* `tracer probe`: print the features, the refusals and the auto choice. */
 int cmd_probe(int argc, char **argv);
+/* Its getopt tables (main() picks the global options out of argv). */
+extern const struct cmd_options probe_options;
 
 #endif

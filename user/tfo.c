@@ -69,19 +69,22 @@ static void usage(FILE *out)
 		"with COMMAND's exit status.\n");
 }
 
+static const struct option longopts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "all", no_argument, NULL, 'a' },
+	{ "ready-file", required_argument, NULL, 'r' },
+	{ "libc", no_argument, NULL, 'l' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+const struct cmd_options tfo_options = { "+p:ah", longopts };
+
 static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "ready-file", required_argument, NULL, 'r' },
-		{ "libc", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+p:ah", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, tfo_options.shortopts, longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			err = target_parse_pid(optarg, &o->pid);

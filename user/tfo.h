@@ -2,7 +2,11 @@
 #ifndef TRACER_TFO_H
 #define TRACER_TFO_H
 
+#include "tracer.h"
+
 /* `tracer tfo`: where the kernel rejects MSG_FASTOPEN sends. */
 int cmd_tfo(int argc, char **argv);
+/* Its getopt tables (main() picks the global options out of argv). */
+extern const struct cmd_options tfo_options;
 
 #endif

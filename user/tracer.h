@@ -13,6 +13,9 @@ enum tracer_exit {
 	EXIT_RUNTIME = 1, /* something failed while running */
 	EXIT_USAGE = 2, /* bad command line */
 	EXIT_NOSUPPORT = 3, /* missing privilege or kernel feature */
+	/* `-- COMMAND` could not run: the codes of env(1), timeout(1), nohup(1) */
+	EXIT_CANNOT_EXEC = 126, /* found, but execve() failed */
+	EXIT_NOT_FOUND = 127, /* execve() failed with ENOENT */
 };
 
 enum backend {
@@ -26,6 +29,17 @@ struct global_opts {
 	bool json;
 	int verbose;
 	enum backend backend;
+	const char *output; /* -o FILE: tracer's stdout goes there */
+};
+
+struct option;
+/*
+ * A command's getopt_long() tables, so that main() can tell the command's
+ * options (and their values) from the global options mixed among them.
+ */
+struct cmd_options {
+	const char *shortopts;
+	const struct option *longopts;
 };
 
 extern struct global_opts env;
