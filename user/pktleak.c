@@ -596,8 +596,7 @@ static int run_command(struct pkt_run *run, char **argv)
 	int err = spawn_traced(run, target_exec_fn, argv);
 
 	if (err > 0)
-		return fail(EXIT_USAGE, "cannot execute '%s': %s", argv[0],
-			    strerror(err));
+		return fail_exec(argv[0], err);
 	return err < 0 ? -err : watch(run);
 }
 

@@ -63,6 +63,12 @@ int write_ready_file(const char *path)
 	return 0;
 }
 
+int fail_exec(const char *cmd, int err)
+{
+	return fail(err == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXEC,
+		    "cannot execute '%s': %s", cmd, strerror(err));
+}
+
 uint64_t now_ns(void)
 {
 	struct timespec ts;

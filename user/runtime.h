@@ -27,6 +27,11 @@ void block_stop_signals(sigset_t *old);
 void restore_inherited_signals(const sigset_t *old);
 /* Create @path (if not NULL) holding our pid: tracing is live. */
 int write_ready_file(const char *path);
+/*
+ * `-- COMMAND` did not start: execvp() failed with @err. Reports it and
+ * returns 127 for ENOENT, else 126, as env(1) and timeout(1) do.
+ */
+int fail_exec(const char *cmd, int err);
 /* CLOCK_MONOTONIC in ns, the clock of bpf_ktime_get_ns(). */
 uint64_t now_ns(void);
 

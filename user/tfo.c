@@ -317,8 +317,7 @@ static int run_command(struct tfo_run *run, char **argv)
 		return err;
 	err = target_release(&run->target);
 	if (err > 0)
-		return fail(EXIT_USAGE, "cannot execute '%s': %s", argv[0],
-			    strerror(err));
+		return fail_exec(argv[0], err);
 	if (err)
 		return err;
 	return poll_until_exit(run);
