@@ -3,18 +3,29 @@
 #
 #   make               build ./tracer
 #   make STATIC=1      statically linked ./tracer (for the kernel-matrix guests)
+#   make man           the man pages (doc/*.scd, scdoc) into $(OUTPUT)/man
 #   make test          run the test suite (needs root), then make vmtest
 #   make vmtest        the test suite in QEMU on Debian's 6.1 and 6.12 kernels
+#   make vmtest-report the same, then write its results into README.md and
+#                      tests/vm/RESULTS.md (the only target that edits them)
 #   make vmlinux       regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
-#   make install       install into $(DESTDIR)$(PREFIX)/sbin
+#   make install       the binary, man pages and bash completion into
+#                      $(DESTDIR)$(PREFIX)/{sbin,share/man/man8,share/bash-completion}
 #   V=1                show full commands
+#
+# CC, CFLAGS, CPPFLAGS and LDFLAGS given by the user (make CFLAGS='-O1 -g',
+# a distribution's build flags, sanitizers) are added to the flags tracer
+# needs, after them, never in their place.
 
 VERSION := 0.1.0
 OUTPUT := .output
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
+SCDOC ?= scdoc
 PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 
@@ -28,17 +39,21 @@ WARN := -Wall -Wextra -Werror
 # libnl-route-3-dev's headers (pkg-config --cflags libnl-route-3.0), spelled
 # out so that `make deps all` works before pkg-config is installed.
 LIBNL_INC := /usr/include/libnl3
+# The user's CFLAGS (default -g -O2) come last, so that their -O wins.
 CFLAGS ?= -g -O2
-CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DTRACER_VERSION='"$(VERSION)"' \
+TRACER_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DTRACER_VERSION='"$(VERSION)"' \
 	  -I$(OUTPUT) -Ibpf -Iuser -I$(LIBNL_INC) -MMD -MP
+ALL_CFLAGS = $(TRACER_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -std=gnu11 $(WARN) \
 	      -Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
 
 LIBS := -lnl-route-3 -lnl-3 -lbpf -lelf -lz -ljson-c -lcap
+TRACER_LDFLAGS :=
 ifeq ($(STATIC),1)
-LDFLAGS += -static
+TRACER_LDFLAGS += -static
 LIBS += -lzstd
 endif
+ALL_LDFLAGS = $(TRACER_LDFLAGS) $(LDFLAGS)
 
 ifeq ($(V),1)
 Q =
@@ -50,14 +65,15 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean deps test test-progs vmtest vmlinux install tidy format-check bench
+.PHONY: all clean deps test test-progs vmtest vmtest-report vmlinux install \
+	man tidy format-check bench
 
 # Debian 12 packages needed to build, run and test (installed by `make deps`).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	libjson-c-dev libcap-dev libnl-route-3-dev pkg-config make gcc python3 \
 	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy \
 	qemu-system-x86 busybox-static procps xz-utils \
-	strace bpftrace
+	strace bpftrace scdoc man-db
 
 # The binary. tests/vm/vmtest.sh builds a static one into its own OUTPUT with
 # STATIC=1 OUTPUT=... TRACER_BIN=..., leaving ./tracer alone.
@@ -79,18 +95,27 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # Every user object may include any skeleton; they are cheap to generate.
 $(OUTPUT)/%.o: user/%.c $(SKELS) | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(TRACER_BIN): $(USER_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LIBS) -o $@
+
+# Man pages: doc/NAME.8.scd -> $(OUTPUT)/man/NAME.8 (scdoc).
+MAN_PAGES := $(patsubst doc/%.scd,$(OUTPUT)/man/%,$(wildcard doc/*.scd))
+$(OUTPUT)/man/%: doc/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(SCDOC) < $< > $@
+
+man: $(MAN_PAGES)
 
 # Test helper programs (traffic generators traced by the tests).
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(wildcard tests/progs/*.c))
 $(OUTPUT)/tests/%: tests/progs/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
 test-progs: $(TEST_PROGS)
 
@@ -98,18 +123,19 @@ test-progs: $(TEST_PROGS)
 $(OUTPUT)/bench/udp_loop: bench/udp_loop.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
 $(OUTPUT)/bench/veth_rate: bench/veth_rate.c $(OUTPUT)/netlink.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -lnl-route-3 -lnl-3 -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lnl-route-3 -lnl-3 -o $@
 
 BENCH_PROGS := $(OUTPUT)/bench/udp_loop $(OUTPUT)/bench/veth_rate
 
 bench: tracer $(BENCH_PROGS)
 	$(Q)python3 bench/bench.py
 
+# Tests leave the checkout as it was (tests/run.py checks it at the end).
 test: tracer test-progs
 	$(Q)python3 tests/run.py
 	$(Q)$(MAKE) --no-print-directory vmtest
@@ -117,6 +143,11 @@ test: tracer test-progs
 # The kernel matrix: tests/vm/vmtest.sh (see there; cache in $(OUTPUT)/vm).
 vmtest:
 	$(Q)tests/vm/vmtest.sh
+
+# The same, then README.md's Kernel matrix section and tests/vm/RESULTS.md
+# rewritten from its results: run by hand, commit what it changed.
+vmtest-report:
+	$(Q)VMTEST_REPORT=1 tests/vm/vmtest.sh
 
 deps:
 	$(Q)missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
@@ -132,11 +163,15 @@ vmlinux:
 	$(Q)mkdir -p $(dir $(VMLINUX))
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
 
-install: tracer
-	$(Q)install -D -m 0755 tracer $(DESTDIR)$(PREFIX)/sbin/tracer
+install: $(TRACER_BIN) $(MAN_PAGES)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(TRACER_BIN) $(DESTDIR)$(PREFIX)/sbin/tracer
+	$(Q)install -d $(DESTDIR)$(MANDIR)/man8
+	$(Q)install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
+	$(Q)install -D -m 0644 completion/tracer.bash $(DESTDIR)$(BASHCOMPDIR)/tracer
 
 tidy:
-	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' $(USER_SRCS) bench/*.c -- $(CFLAGS)
+	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' $(USER_SRCS) bench/*.c -- $(ALL_CFLAGS)
 
 format-check:
 	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/progs/*.c bench/*.c

@@ -10,7 +10,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <bpf/libbpf.h>
@@ -190,6 +189,11 @@ static int short_has_arg(const char *shortopts, char c)
 	return p[1] == ':' ? required_argument : no_argument;
 }
 
+/*
+ * The command's arguments are compacted in place (argv's pointers and
+ * strings are the program's to modify): @argv[@argc] is the next kept slot,
+ * never past the one being read.
+ */
 struct argv_out {
 	char **argv;
 	int argc;
@@ -234,56 +238,51 @@ static int pull_long(const struct cmd_options *co, char **args, int n, int *i,
 }
 
 /*
- * "-abc" at @args[*i]: the command's letters stay in one argument (built
- * anew when global letters are taken out), the global ones are applied.
+ * "-abc" at @args[*i]: the global letters are applied and taken out, the
+ * command's (and unknown ones, for the command to refuse) stay.
  */
 static int pull_short(const struct cmd_options *co, char **args, int n,
 		      int *i, struct argv_out *out)
 {
-	const char *arg = args[(*i)++];
-	char *kept = calloc(strlen(arg) + 1, 1);
-	size_t k = 1;
+	char *arg = args[(*i)++];
+	size_t k = 1; /* arg[0..k) is what stays: "-" and the kept letters */
 	int err = 0;
 
-	if (!kept)
-		return fail(EXIT_RUNTIME, "out of memory");
-	kept[0] = '-';
-	for (const char *p = arg + 1; *p && !err; p++) {
+	for (char *p = arg + 1; *p && !err; p++) {
 		int has = short_has_arg(co->shortopts, *p);
+		int glob = short_has_arg(global_shortopts, *p);
 
 		if (has == required_argument) {
 			/* The rest is its value; else the next argument is. */
-			strcpy(kept + k, p);
-			k += strlen(p);
+			memmove(arg + k, p, strlen(p) + 1);
+			k += strlen(arg + k);
 			if (!p[1] && *i < n) {
-				keep(out, kept);
+				keep(out, arg);
 				keep(out, args[(*i)++]);
 				return 0;
 			}
 			break;
 		}
-		if (has == no_argument || short_has_arg(global_shortopts, *p) < 0) {
-			kept[k++] = *p; /* the command's, or unknown: its error */
+		if (has == no_argument || glob < 0) {
+			arg[k++] = *p;
 			continue;
 		}
-		if (short_has_arg(global_shortopts, *p) == no_argument) {
+		if (glob == no_argument)
 			err = apply_global(*p, NULL);
-			continue;
-		}
-		if (p[1]) {
+		else if (p[1])
 			err = apply_global(*p, p + 1);
-		} else if (*i < n) {
+		else if (*i < n)
 			err = apply_global(*p, args[(*i)++]);
-		} else {
+		else
 			err = fail(EXIT_USAGE, "option '-%c' needs an argument",
 				   *p);
-		}
-		break;
+		if (glob == required_argument)
+			break;
 	}
-	if (k > 1 && !err)
-		keep(out, kept);
-	else
-		free(kept);
+	if (k > 1 && !err) {
+		arg[k] = '\0';
+		keep(out, arg);
+	}
 	return err;
 }
 
@@ -291,37 +290,28 @@ static int pull_short(const struct cmd_options *co, char **args, int n,
  * Take the global options out of @argv (the command's name, then its
  * arguments) up to "--" or the first operand, where getopt_long() in "+"
  * mode stops too: from there on, everything belongs to the command (and
- * after "--", to the program it runs). The new argv replaces *@argvp.
+ * after "--", to the program it runs). Updates *@argcp.
  */
-static int pull_globals(const struct cmd_options *co, int *argcp,
-			char ***argvp)
+static int pull_globals(const struct cmd_options *co, int *argcp, char **argv)
 {
-	char **args = *argvp;
+	struct argv_out out = { .argv = argv, .argc = 1 };
 	int n = *argcp, i = 1, err = 0;
-	struct argv_out out = { .argv = calloc(n + 1, sizeof(char *)) };
 
-	if (!out.argv)
-		return fail(EXIT_RUNTIME, "out of memory");
-	keep(&out, args[0]);
 	while (i < n && !err) {
-		const char *a = args[i];
+		const char *a = argv[i];
 
 		if (a[0] != '-' || !a[1] || !strcmp(a, "--"))
 			break; /* an operand, "-" or "--": the rest is not ours */
 		if (a[1] == '-')
-			err = pull_long(co, args, n, &i, &out);
+			err = pull_long(co, argv, n, &i, &out);
 		else
-			err = pull_short(co, args, n, &i, &out);
+			err = pull_short(co, argv, n, &i, &out);
 	}
 	while (i < n)
-		keep(&out, args[i++]);
-	if (err) {
-		free(out.argv);
-		return err;
-	}
+		keep(&out, argv[i++]);
+	argv[out.argc] = NULL;
 	*argcp = out.argc;
-	*argvp = out.argv; /* lives as long as the process */
-	return 0;
+	return err;
 }
 
 /* ------------------------------------------------------------- main */
@@ -390,7 +380,7 @@ int main(int argc, char **argv)
 	/* The command sees argv[0] == its own name and parses from optind 1. */
 	argc -= optind;
 	argv += optind;
-	err = pull_globals(cmd->opts, &argc, &argv);
+	err = pull_globals(cmd->opts, &argc, argv);
 	if (!err && env.output)
 		err = output_open(env.output);
 	if (err)

@@ -23,12 +23,14 @@
 #     tests/vm/init.sh is their /init and prints each suite run between
 #     markers on the serial console (and dmesg at the end), which goes to
 #     $CACHE/<kernel release>/console.log;
-#  5. tests/vm/report.py reads the console logs, prints a summary, writes
-#     tests/vm/RESULTS.md and README.md's "Kernel matrix" section, and fails
+#  5. tests/vm/report.py reads the console logs, prints a summary, and fails
 #     on a failed or missing test run, a kernel oops/BUG/WARNING, a verifier
-#     failure or a timeout.
+#     failure or a timeout. With VMTEST_REPORT=1 (`make vmtest-report`) and
+#     a full run, it also writes tests/vm/RESULTS.md and README.md's "Kernel
+#     matrix" section; `make vmtest` (and so `make test`) never edits them.
 #
 # Environment (the defaults are what `make vmtest` runs):
+#   VMTEST_REPORT    1: write RESULTS.md and README.md after a full run
 #   VMTEST_JOBS      guests booted at once (default: 2 with 2 CPUs or more)
 #   VMTEST_TIMEOUT   seconds per guest, boot to power-off (default 480)
 #   VMTEST_MEM       guest memory in MiB (default 1024)
@@ -313,6 +315,12 @@ main() {
 	for t in qemu-system-x86_64 busybox apt-get dpkg-deb xz readelf; do
 		command -v "$t" >/dev/null || die "$t not found (make deps)"
 	done
+	write=
+	if [ "${VMTEST_REPORT:-}" = 1 ]; then
+		[ -z "$BACKENDS$FILTER" ] && [ "$WANT" = "6.1 6.12" ] ||
+			die "VMTEST_REPORT=1 needs a full run (no VMTEST_BACKENDS, VMTEST_FILTER or VMTEST_KERNELS)"
+		write=--write
+	fi
 	t0=$(date +%s)
 	mkdir -p "$CACHE"
 	kdirs=
@@ -341,8 +349,6 @@ main() {
 		logs="$logs $CACHE/${vmlinuz##*/vmlinuz-}"
 	done
 
-	write=--write
-	[ -z "$BACKENDS$FILTER" ] && [ "$WANT" = "6.1 6.12" ] || write=
 	rc=0
 	# shellcheck disable=SC2086 # word splitting wanted
 	python3 "$ROOT/tests/vm/report.py" $write --root "$ROOT" $logs || rc=$?
