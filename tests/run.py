@@ -7,9 +7,15 @@
 FILTER keeps the tests whose name (module.function) contains it. One line per
 test (PASS name / FAIL name: reason / SKIP name: reason), then the totals.
 Exit status 1 if a test failed or none matched, else 0.
+
+Last, run.tree_unchanged checks that the tests left the git checkout as it
+was: no tracked file changed, no file added (git status, and the content of
+every change when the tree was not clean at the start).
 """
+import hashlib
 import importlib
 import os
+import subprocess
 import sys
 import time
 import traceback
@@ -48,16 +54,61 @@ def run_one(name, func):
     return "PASS", None
 
 
+def tree_state():
+    """The checkout's state: git status, and a digest of the content of
+    every change (diff against HEAD, untracked files); None if ROOT is not
+    a git checkout (the VM guests' copy) or git is missing."""
+    root = os.path.dirname(HERE)
+
+    def git(*args):
+        return subprocess.run(["git", "-C", root, *args], check=True,
+                              capture_output=True).stdout
+
+    try:
+        if git("rev-parse", "--show-toplevel").strip() != root.encode():
+            return None
+        status = git("status", "--porcelain", "--untracked-files=all")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    digest = hashlib.sha256(git("diff", "HEAD", "--binary"))
+    for line in status.decode().splitlines():
+        path = os.path.join(root, line[3:])
+        if line.startswith("??") and os.path.isfile(path):
+            with open(path, "rb") as f:
+                digest.update(f.read())
+    return status.decode(), digest.hexdigest()
+
+
+def check_tree(before):
+    """run.tree_unchanged: status and reason, from the state at start."""
+    if before is None:
+        return "SKIP", "not a git checkout (the VM guests' copy has no .git)"
+    after = tree_state()
+    if after == before:
+        return "PASS", None
+    if not before[0]:
+        return "FAIL", ("the tests changed the checkout (git status):\n"
+                        + after[0].rstrip())
+    return "FAIL", ("the tests changed the checkout; git status before:\n"
+                    f"{before[0].rstrip()}\nafter:\n{after[0].rstrip()}")
+
+
 def main(argv):
     pattern = argv[1] if len(argv) > 1 else ""
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
     start = time.monotonic()
+    before = tree_state()
     for name, func in discover(pattern):
         status, reason = run_one(name, func)
         counts[status] += 1
         print(f"{status} {name}" + (f": {reason}" if reason else ""),
               flush=True)
-    if not sum(counts.values()):
+    if sum(counts.values()):
+        status, reason = check_tree(before)
+        counts[status] += 1
+        print(f"{status} run.tree_unchanged" + (f": {reason}" if reason
+                                                 else ""), flush=True)
+    else:
         print(f"no test matches {pattern!r}", file=sys.stderr)
     print(f"# {time.monotonic() - start:.1f} s", file=sys.stderr)
     summary = f"{counts['PASS']} passed, {counts['FAIL']} failed"
