@@ -488,3 +488,15 @@ def test_make_with_user_cflags():
         exit_code(run([f"{out}/tracer", "--version"]), 0)
     finally:
         shutil.rmtree(out)
+
+
+def test_user_namespace_refused():
+    """In a user namespace (a rootless container), capabilities do not reach
+    bpf(): exit 3 with one line saying so, not a list of EPERMs."""
+    need_root()
+    _need("unshare", why="Debian package util-linux")
+    for cmd in ("tfo", "probe"):
+        res = run(["unshare", "--user", "--map-root-user",
+                   *tracer_argv(cmd)])
+        exit_code(res, 3)
+        contains(one_error_line(res), "user namespace", "error line", res)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -399,18 +400,27 @@ out:
 	probe_bpf__destroy(skel);
 }
 
+/*
+ * Create one page of ring buffer ourselves: libbpf's probe says "unsupported"
+ * for any failure, also the EPERM of a user namespace (bpf_capable() asks
+ * for CAP_BPF in the initial one).
+ */
 static void probe_ringbuf(struct feature *f)
 {
-	int ret = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL);
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, NULL, 0, 0,
+				(__u32)sysconf(_SC_PAGESIZE), NULL);
 
-	if (ret > 0)
+	if (fd >= 0) {
+		close(fd);
 		set_ok(f);
-	else if (ret == 0)
+	} else if (errno == EINVAL) {
+		/* map_create() -> find_and_alloc_map(): unknown map type */
 		set_missing(
 			f,
 			"BPF_MAP_TYPE_RINGBUF unsupported (needs Linux 5.8+)");
-	else
-		set_failed(f, ret, "ring buffer map creation failed");
+	} else {
+		set_failed(f, -errno, "ring buffer map creation refused");
+	}
 }
 
 /* A tp_btf-able tracepoint exists iff vmlinux BTF has btf_trace_<name>. */
@@ -607,11 +617,34 @@ static bool has_cap(cap_t caps, cap_value_t cap)
  * types and perf events; CAP_SYS_ADMIN still implies both (and is the only
  * way on older kernels).
  */
+/*
+ * The initial user namespace's inode number (PROC_USER_INIT_INO in the
+ * kernel's include/linux/proc_ns.h): any other is a user namespace, where
+ * capabilities do not reach bpf(), whose checks (bpf_capable(),
+ * perfmon_capable()) ask for them in the initial one.
+ */
+#define PROC_USER_INIT_INO 0xEFFFFFFDU
+
+static bool in_user_namespace(void)
+{
+	struct stat st;
+
+	return !stat("/proc/self/ns/user", &st) &&
+	       st.st_ino != PROC_USER_INIT_INO;
+}
+
 int require_bpf_caps(void)
 {
 	const char *missing = NULL;
 	bool admin, bpf, perfmon;
 	cap_t caps;
+
+	if (in_user_namespace())
+		return fail(EXIT_NOSUPPORT,
+			    "running in a user namespace (a container?): BPF "
+			    "needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN) "
+			    "in the initial user namespace: run tracer on the "
+			    "host");
 
 	caps = cap_get_proc();
 	if (!caps)
