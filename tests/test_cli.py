@@ -14,6 +14,7 @@ import tempfile
 from lib import (COMMANDS, ROOT, TRACER, check, contains, eq, exit_code,
                  feature, find, need_root, one_error_line, probe, run, skip,
                  split_output, tracer, tracer_argv)
+from test_pktleak import need_pktleak
 
 BACKEND_ORDER = ("fentry", "kprobe", "tracepoint")
 
@@ -371,14 +372,15 @@ def test_global_options_after_command():
     events = res.json()
     check(find(events, event="start") and find(events, event="verdict"),
           "tracer tfo -j -- true: start and verdict events", res)
+    res = tracer("probe", "-j")
+    exit_code(res, 0)
+    check(find(res.json(), event="probe"), "tracer probe -j", res)
+    need_pktleak()
     res = tracer("pktleak", "-v", "--all", "-j", "--duration", "1",
                  timeout=60)
     exit_code(res, 0)
     res.json()
     contains(res.err, "backend", "tracer pktleak -v --all: -v's stderr", res)
-    res = tracer("probe", "-j")
-    exit_code(res, 0)
-    check(find(res.json(), event="probe"), "tracer probe -j", res)
 
 
 def test_nothing_after_dashdash_is_tracers():
@@ -442,6 +444,8 @@ def test_output_file_errors():
 
 def _cannot_run(cmd):
     need_root()
+    if cmd == "pktleak":
+        need_pktleak()
     with tempfile.TemporaryDirectory() as d:
         plain = os.path.join(d, "not-executable")
         with open(plain, "w") as f:
