@@ -141,7 +141,7 @@ static const struct option *lookup_long(const struct option *opts,
 	const struct option *prefix = NULL;
 
 	for (; opts && opts->name; opts++) {
-		if (strncmp(opts->name, name, len))
+		if (strncmp(opts->name, name, len) != 0)
 			continue;
 		if (strlen(opts->name) == len) {
 			*matches = 1;
@@ -225,8 +225,8 @@ static int pull_long(const struct cmd_options *co, char **args, int n, int *i,
 	(*i)++;
 	if (o->has_arg == no_argument) {
 		if (eq)
-			return fail(EXIT_USAGE,
-				    "option '--%s' takes no value", o->name);
+			return fail(EXIT_USAGE, "option '--%s' takes no value",
+				    o->name);
 		return apply_global(o->val, NULL);
 	}
 	if (eq)
@@ -241,8 +241,8 @@ static int pull_long(const struct cmd_options *co, char **args, int n, int *i,
  * "-abc" at @args[*i]: the global letters are applied and taken out, the
  * command's (and unknown ones, for the command to refuse) stay.
  */
-static int pull_short(const struct cmd_options *co, char **args, int n,
-		      int *i, struct argv_out *out)
+static int pull_short(const struct cmd_options *co, char **args, int n, int *i,
+		      struct argv_out *out)
 {
 	char *arg = args[(*i)++];
 	size_t k = 1; /* arg[0..k) is what stays: "-" and the kept letters */

@@ -228,15 +228,14 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
-const struct cmd_options pktleak_options = { "+:r:g:w:n:s:i:p:ad:h",
-					     longopts };
+const struct cmd_options pktleak_options = { "+:r:g:w:n:s:i:p:ad:h", longopts };
 
 static int parse_opts(int argc, char **argv, struct pktleak_opts *o)
 {
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, pktleak_options.shortopts,
-				longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, pktleak_options.shortopts, longopts,
+				NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;
