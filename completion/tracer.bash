@@ -45,10 +45,12 @@ _tracer_value()
 	-p | --pid)
 		mapfile -t COMPREPLY < <(compgen -W "$(cd /proc && printf '%s\n' [0-9]*)" -- "$cur") ;;
 	-s | --strategy)
-		# A comma-separated list: complete its last number.
+		# A comma-separated list: complete its last number with one not
+		# in the list yet.
 		[[ $cur == *,* ]] && head=${cur%,*},
-		mapfile -t COMPREPLY < <(compgen -P "$head" \
-			-W "$(_tracer_strategies "$bin")" -- "${cur##*,}") ;;
+		mapfile -t COMPREPLY < <(compgen -P "$head" -W "$(
+			_tracer_strategies "$bin" | grep -vxF -e "${head//,/$'\n'}"
+		)" -- "${cur##*,}") ;;
 	*)
 		if [[ $metavar == FILE || $metavar == PATH ]]; then
 			compopt -o filenames 2>/dev/null
