@@ -141,9 +141,15 @@ def tracer_argv(*args, force_backend=True):
     argv = [need_tracer(), *args]
     if not (BACKEND and force_backend) or "--backend" in args:
         return argv
-    # The command is the first argument that is not a global option (-j,
-    # --json, -v, -vv; --backend NAME is excluded above).
-    command = next((a for a in args if not a.startswith("-")), None)
+    # The command is the first argument that is neither a global option (-j,
+    # --json, -v, -vv; --backend NAME is excluded above) nor -o's FILE.
+    command, it = None, iter(args)
+    for a in it:
+        if a in ("-o", "--output"):
+            next(it, None)
+        elif not a.startswith("-"):
+            command = a
+            break
     if command in TRACING_COMMANDS:
         argv[1:1] = ["--backend", BACKEND]
     return argv
