@@ -19,6 +19,7 @@
 
 #define MAX_ERRNO 4095
 #define TRACER_IPPROTO_TCP 6
+#define EINPROGRESS 115
 
 /* Syscall numbers of this architecture, set by the loader from <sys/syscall.h>. */
 const volatile long nr_sendto = -1;
@@ -74,6 +75,29 @@ struct {
 	__type(value, __u32);
 } sk_owner SEC(".maps");
 
+/*
+ * Fast Open attempts whose answer (the SYN-ACK) had not been processed when
+ * their syscall returned (nonblocking sends): socket -> the send's event,
+ * emitted again as TFO_EV_FO_RESULT once settle_pending() finds it known.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct tfo_event);
+} pending_fo SEC(".maps");
+
+/*
+ * TCP_FASTOPEN_CONNECT sockets whose connect() was traced: their first
+ * write is traced too, even once the socket is connected.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} foc_first_write SEC(".maps");
+
 /* What the libc wrapper was given, until the syscall it makes begins. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -90,6 +114,10 @@ struct {
 __u64 nr_inflight = 0;
 /* Entries in sk_owner: gates the softirq-side hooks the same way. */
 __u64 nr_owned_socks = 0;
+/* Entries in pending_fo: the same for the hooks that settle them. */
+__u64 nr_pending_fo = 0;
+/* Entries in foc_first_write. */
+__u64 nr_foc_socks = 0;
 
 /* Never written: the zeroed value new inflight entries start from. */
 struct {
@@ -178,6 +206,182 @@ static __always_inline bool tcp_fastopen_connect(struct sock *sk)
 	if (BPF_CORE_READ(sk, sk_protocol) != TRACER_IPPROTO_TCP)
 		return false;
 	return BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_connect);
+}
+
+/* ------------------------------------------------------ Fast Open facts */
+
+/*
+ * Active Fast Open switched off in the socket's namespace by blackhole
+ * detection when this SYN was built: tcp_fastopen_active_should_disable()
+ * says so while tfo_active_disable_times > 0 and the timeout has not run out,
+ * and marks the socket syn_fastopen_ch once it has. Read at the send's exit,
+ * before this very connection could move the counter.
+ */
+static __always_inline bool active_tfo_disabled(struct sock *sk)
+{
+	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	if (!bpf_core_field_exists(net->ipv4.tfo_active_disable_times) ||
+	    !bpf_core_field_exists(
+		    net->ipv4.sysctl_tcp_fastopen_blackhole_timeout))
+		return false;
+	if (!BPF_CORE_READ(net, ipv4.sysctl_tcp_fastopen_blackhole_timeout) ||
+	    !BPF_CORE_READ(net, ipv4.tfo_active_disable_times.counter))
+		return false;
+	return !BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen_ch);
+}
+
+/* The answer to the SYN, as tcp_rcv_fastopen_synack() leaves it. */
+static __always_inline void read_fo_answer(struct sock *sk,
+					   struct tfo_fastopen *fo)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	fo->syn_data_acked = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data_acked);
+	fo->client_fail = BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_client_fail);
+	fo->state = sock_state(sk);
+}
+
+/* What the SYN was, as tcp_send_syn_data() and tcp_syn_options() left it. */
+static __always_inline void read_fo_syn(struct sock *sk,
+					struct tfo_fastopen *fo)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	fo->read = 1;
+	fo->syn_fastopen = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen);
+	fo->syn_data = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data);
+	fo->no_cookie_opt = BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_no_cookie);
+	fo->active_disabled = active_tfo_disabled(sk);
+	read_fo_answer(sk, fo);
+}
+
+/*
+ * Is the answer in @fo final? tcp_rcv_synsent_state_process() moves the
+ * socket to ESTABLISHED (tcp_finish_connect()) before
+ * tcp_rcv_fastopen_synack() sets syn_data_acked or fastopen_client_fail, so
+ * a socket past SYN_SENT may still be in between: only those bits, or a
+ * point known to come after that processing (@after: the socket's next
+ * frame, or a blocking call that waited for the handshake and took the
+ * socket lock back), settle it.
+ */
+static __always_inline bool fo_answer_known(const struct tfo_fastopen *fo,
+					    bool after)
+{
+	if (fo->syn_data_acked || fo->client_fail >= TFO_DATA_NOT_ACKED)
+		return true;
+	if (fo->state == TCP_SYN_SENT)
+		return false;
+	return after;
+}
+
+/*
+ * An attempt whose answer came later: emit the send's record again with
+ * the answer (TFO_EV_FO_RESULT), once. @how is enum tfo_settled_by;
+ * @closed_from the state a closing socket left (0 for a frame).
+ */
+static __always_inline void settle_pending(struct sock *sk, __u8 how,
+					   __u8 closed_from)
+{
+	__u64 key = (__u64)sk;
+	struct tfo_event *ev, *rec;
+
+	if (!nr_pending_fo)
+		return;
+	ev = bpf_map_lookup_elem(&pending_fo, &key);
+	if (!ev)
+		return;
+	read_fo_answer(sk, &ev->fo);
+	if (how == TFO_SETTLED_FRAME && !fo_answer_known(&ev->fo, true))
+		return; /* a SYN retransmission */
+	ev->fo.settled_by = how;
+	ev->fo.closed_from = closed_from;
+	ev->kind = TFO_EV_FO_RESULT;
+	ev->ts_exit_ns = bpf_ktime_get_ns();
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return;
+	}
+	__builtin_memcpy(rec, ev, sizeof(*rec));
+	/* Two hooks racing for one socket: only the one that deletes emits. */
+	if (bpf_map_delete_elem(&pending_fo, &key)) {
+		bpf_ringbuf_discard(rec, 0);
+		return;
+	}
+	__sync_fetch_and_add(&nr_pending_fo, -1);
+	bpf_ringbuf_submit(rec, 0);
+}
+
+/*
+ * At the send's exit: did it send a SYN asking for Fast Open (MSG_FASTOPEN,
+ * or a TCP_FASTOPEN_CONNECT socket), and is the answer known yet?
+ */
+static __always_inline void finish_fastopen(struct tfo_event *ev)
+{
+	struct sock *sk = (struct sock *)ev->sk;
+
+	if (!sk || ev->sock_protocol != TRACER_IPPROTO_TCP || !ev->syn.seen)
+		return;
+	if (!(ev->flags & TFO_MSG_FASTOPEN) && !ev->fastopen_connect)
+		return;
+	ev->fo_attempt = 1;
+	read_fo_syn(sk, &ev->fo);
+	/*
+	 * A blocking call waited in inet_wait_for_connect() until
+	 * sk_state_change(), which tcp_rcv_synsent_state_process() calls after
+	 * tcp_rcv_fastopen_synack(), then took the socket lock back.
+	 */
+	if (fo_answer_known(&ev->fo, !ev->nonblock || ev->fo.post_syn_frame))
+		ev->fo.settled_by = TFO_SETTLED_SYSCALL;
+}
+
+/* An attempt not settled at exit waits in pending_fo for its answer. */
+static __always_inline void keep_pending(const struct tfo_event *ev)
+{
+	__u64 key = ev->sk;
+
+	if (!ev->fo_attempt || ev->fo.settled_by != TFO_SETTLED_NOT)
+		return;
+	if (!bpf_map_update_elem(&pending_fo, &key, ev, BPF_NOEXIST))
+		__sync_fetch_and_add(&nr_pending_fo, 1);
+}
+
+/* TCP_FASTOPEN_CONNECT: remember a connect()ed socket until its first write. */
+static __always_inline void track_first_write(const struct tfo_event *ev)
+{
+	__u64 key = ev->sk;
+	__u8 one = 1;
+
+	if (!key)
+		return;
+	if (ev->syscall == TFO_SYS_CONNECT && ev->fastopen_connect &&
+	    (ev->ret == 0 || ev->ret == -EINPROGRESS)) {
+		if (!bpf_map_update_elem(&foc_first_write, &key, &one,
+					 BPF_NOEXIST))
+			__sync_fetch_and_add(&nr_foc_socks, 1);
+	} else if (ev->first_write &&
+		   !bpf_map_delete_elem(&foc_first_write, &key)) {
+		__sync_fetch_and_add(&nr_foc_socks, -1);
+	}
+}
+
+static __always_inline bool is_first_write(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	return nr_foc_socks && sk &&
+	       bpf_map_lookup_elem(&foc_first_write, &key) != NULL;
+}
+
+/* A closed socket's entries go (its address may be reused). */
+static __always_inline void forget_closed(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	if (nr_foc_socks && !bpf_map_delete_elem(&foc_first_write, &key))
+		__sync_fetch_and_add(&nr_foc_socks, -1);
 }
 
 /* ------------------------------------------------------------------ libc */
@@ -313,12 +517,42 @@ static __always_inline bool send_is_wanted(enum tfo_syscall sc,
 					   const struct send_args *s,
 					   struct sock *sk, bool foc)
 {
+	bool unconnected;
+
 	if (sc == TFO_SYS_CONNECT)
 		return foc;
+	unconnected = foc && (sock_state(sk) == TCP_CLOSE ||
+			      sock_state(sk) == TCP_SYN_SENT);
 	if (sc == TFO_SYS_WRITE)
-		return foc && (sock_state(sk) == TCP_CLOSE ||
-			       sock_state(sk) == TCP_SYN_SENT);
-	return !only_fastopen || (s->flags & TFO_MSG_FASTOPEN) || foc;
+		return unconnected || (foc && is_first_write(sk));
+	return !only_fastopen || (s->flags & TFO_MSG_FASTOPEN) ||
+	       unconnected || (foc && is_first_write(sk));
+}
+
+/* Nonblocking: O_NONBLOCK on the file (which __sys_sendto(),
+ * ____sys_sendmsg() and sock_write_iter() turn into MSG_DONTWAIT), or
+ * MSG_DONTWAIT itself. */
+static __always_inline __u8 sock_nonblock(struct sock *sk, __u32 flags)
+{
+	if (flags & TFO_MSG_DONTWAIT)
+		return 1;
+	return (BPF_CORE_READ(sk, sk_socket, file, f_flags) & TFO_O_NONBLOCK) !=
+	       0;
+}
+
+/* What every send records of a socket, however it got it. */
+static __always_inline void fill_tcp_info(struct tfo_event *ev,
+					  struct sock *sk)
+{
+	ev->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	ev->nonblock = sock_nonblock(sk, ev->flags);
+	if (ev->sock_protocol != TRACER_IPPROTO_TCP)
+		return;
+	ev->fastopen_connect = tcp_fastopen_connect(sk);
+	ev->netns_tcp_fastopen = BPF_CORE_READ(sk, __sk_common.skc_net.net,
+					       ipv4.sysctl_tcp_fastopen);
+	ev->first_write = ev->syscall != TFO_SYS_CONNECT && ev->fastopen_connect &&
+			  is_first_write(sk);
 }
 
 static __always_inline void fill_sock_info(struct tfo_event *ev,
@@ -331,11 +565,7 @@ static __always_inline void fill_sock_info(struct tfo_event *ev,
 	ev->sock_type = BPF_CORE_READ(sk, sk_type);
 	ev->sock_protocol = BPF_CORE_READ(sk, sk_protocol);
 	ev->state_at_entry = sock_state(sk);
-	if (ev->sock_protocol != TRACER_IPPROTO_TCP)
-		return;
-	ev->fastopen_connect = tcp_fastopen_connect(sk);
-	ev->netns_tcp_fastopen = BPF_CORE_READ(sk, __sk_common.skc_net.net,
-					       ipv4.sysctl_tcp_fastopen);
+	fill_tcp_info(ev, sk);
 }
 
 /* The inflight entry of the current thread, made on its first send. */
@@ -388,11 +618,7 @@ static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
 	ev->sock_type = sk->sk_type;
 	ev->sock_protocol = sk->sk_protocol;
 	ev->state_at_entry = ev->nstates ? ev->states[0] : state_at_entry;
-	if (ev->sock_protocol == TRACER_IPPROTO_TCP) {
-		ev->fastopen_connect = tcp_fastopen_connect(sk);
-		ev->netns_tcp_fastopen = BPF_CORE_READ(
-			sk, __sk_common.skc_net.net, ipv4.sysctl_tcp_fastopen);
-	}
+	fill_tcp_info(ev, sk);
 	own_socket(ev, ev->tid);
 }
 
@@ -446,6 +672,8 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 	f->ev.family = user_sa_family(s.uaddr, s.addrlen);
 	f->ev.libc = libc;
 	bpf_get_current_comm(f->ev.comm, sizeof(f->ev.comm));
+	if (s.flags & TFO_MSG_DONTWAIT)
+		f->ev.nonblock = 1; /* the socket may come later (--all) */
 	fill_sock_info(&f->ev, sk);
 	own_socket(&f->ev, tid);
 	return 0;
@@ -474,9 +702,12 @@ static __always_inline int on_syscall_exit(long ret)
 		return 0;
 	f->ev.ret = ret;
 	f->ev.ts_exit_ns = bpf_ktime_get_ns();
+	finish_fastopen(&f->ev);
 	if (bpf_ringbuf_output(&events, &f->ev, sizeof(f->ev),
 			       wakeup_flags(sizeof(f->ev) + 8)))
 		__sync_fetch_and_add(&lost_events, 1);
+	keep_pending(&f->ev);
+	track_first_write(&f->ev);
 	disown_socket(&f->ev);
 	f->active = 0;
 	__sync_fetch_and_add(&nr_inflight, -1);
@@ -561,9 +792,15 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tfo_set_state, const struct sock *sk, const int oldstate,
 	     const int newstate)
 {
-	struct inflight *f = inflight_of_sock(sk);
+	struct inflight *f;
 	__u32 n;
 
+	/* The connection got past the handshake or ended: settled answers. */
+	if (newstate != TCP_ESTABLISHED && newstate != TCP_SYN_SENT)
+		settle_pending((struct sock *)sk, TFO_SETTLED_STATE, oldstate);
+	if (newstate == TCP_CLOSE)
+		forget_closed(sk);
+	f = inflight_of_sock(sk);
 	/* --all: the first change of a send's socket, before sock_send_length
 	 * (tcp_v4_connect() going to SYN_SENT) */
 	if (!f && !sock_at_entry) {
@@ -583,16 +820,27 @@ int BPF_PROG(tfo_set_state, const struct sock *sk, const int oldstate,
 	return 0;
 }
 
-static __always_inline void record_syn(struct sk_buff *skb, struct tfo_syn *syn)
+/* The first SYN of the call; a later frame past SYN_SENT comes after the
+ * SYN-ACK's processing (see fo_answer_known()). */
+static __always_inline void on_send_frame(struct inflight *f, struct sock *sk,
+					  struct sk_buff *skb)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	unsigned char *data = BPF_CORE_READ(skb, data);
 	__u16 th_off = BPF_CORE_READ(skb, transport_header);
 	__u32 len = BPF_CORE_READ(skb, len);
+	struct tfo_syn *syn = &f->ev.syn;
 	__u32 before, hdr_len;
 	struct tcphdr th;
 
-	if (bpf_probe_read_kernel(&th, sizeof(th), head + th_off) || !th.syn)
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + th_off))
+		return;
+	if (!th.syn) {
+		if (sock_state(sk) != TCP_SYN_SENT)
+			f->ev.fo.post_syn_frame = 1;
+		return;
+	}
+	if (syn->seen)
 		return;
 	hdr_len = th.doff * 4;
 	before = head + th_off - data; /* link and network headers */
@@ -613,12 +861,12 @@ int BPF_PROG(tfo_dev_queue, struct sk_buff *skb)
 	struct sock *sk = skb->sk;
 	struct inflight *f;
 
-	if (!sk)
+	if (!sk || (!nr_owned_socks && !nr_pending_fo))
 		return 0;
 	f = inflight_of_sock(sk);
-	if (!f || f->ev.syn.seen || f->ev.sock_protocol != TRACER_IPPROTO_TCP)
-		return 0;
-	record_syn(skb, &f->ev.syn);
+	if (f && f->ev.sock_protocol == TRACER_IPPROTO_TCP)
+		on_send_frame(f, sk, skb);
+	settle_pending(sk, TFO_SETTLED_FRAME, 0);
 	return 0;
 }
 

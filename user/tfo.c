@@ -244,6 +244,8 @@ static int run_builtin(struct tfo_run *run)
 	err = target_spawn_fn(&run->target, tfo_cases_child, &link);
 	close(to_tracer[1]);
 	close(to_child[0]);
+	if (!err) /* the runner makes its own namespace once released */
+		tfo_report_watch(&run->report, run->target.pid, true);
 	if (!err)
 		err = tfo_session_attach_libc(&run->session, run->target.pid);
 	if (!err)
@@ -307,6 +309,8 @@ static int run_command(struct tfo_run *run, char **argv)
 	int err = target_spawn(&run->target, argv);
 
 	if (!err)
+		tfo_report_watch(&run->report, run->target.pid, false);
+	if (!err)
 		err = tfo_session_attach_libc(&run->session, run->target.pid);
 	if (!err)
 		err = tfo_session_trace(&run->session, run->target.pid);
@@ -326,6 +330,8 @@ static int run_pid(struct tfo_run *run, pid_t pid, const char *ready_file)
 {
 	int err = target_attach(&run->target, pid);
 
+	if (!err)
+		tfo_report_watch(&run->report, pid, false);
 	if (!err)
 		err = tfo_session_attach_libc(&run->session, pid);
 	if (!err)
@@ -398,6 +404,7 @@ int cmd_tfo(int argc, char **argv)
 			err = run_builtin(&run);
 	}
 	target_close(&run.target);
+	tfo_report_close(&run.report);
 	tfo_session_close(&run.session);
 	if (o.ready_file)
 		unlink(o.ready_file);
