@@ -3,7 +3,7 @@
  * tracer tfo: where does a MSG_FASTOPEN send fail, in libc or in the kernel,
  * and in which kernel function?
  *
- *   tracer tfo                 the built-in investigation (12 cases)
+ *   tracer tfo                 the built-in investigation (15 cases)
  *   tracer tfo -- CMD [ARGS]   trace a program and its children
  *   tracer tfo -p PID          trace a running process and its new children
  */
@@ -53,7 +53,7 @@ static void usage(FILE *out)
 		"Usage: tracer [global options] tfo [--all [--libc]] [--ready-file PATH]\n"
 		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -- COMMAND [ARGS...]\n"
 		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -p PID\n\n"
-		"Without COMMAND or PID, run the built-in investigation: 12 ways of\n"
+		"Without COMMAND or PID, run the built-in investigation: 15 ways of\n"
 		"sending with MSG_FASTOPEN, made in a private network namespace, and\n"
 		"for each what libc was given, what the kernel got, what came back\n"
 		"and which kernel function rejected it; then a verdict.\n\n"
@@ -170,8 +170,9 @@ static int on_case_msg(struct tfo_run *run, const struct case_msg *m)
 		if (!env.json)
 			printf("private network namespace: lo up, "
 			       "net.ipv4.tcp_fastopen=3, Fast Open listeners on "
-			       "127.0.0.1:%ld and [::1]:%ld\n",
-			       m->ret, m->ret);
+			       "127.0.0.0/8 and [::1] port %ld, a listener "
+			       "without Fast Open on 127.0.0.1:%ld\n",
+			       m->ret, m->refuse_port);
 		break;
 	case CASE_BEGIN:
 		run->current_case = m->index;

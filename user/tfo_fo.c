@@ -165,7 +165,9 @@ static const char *progress_syn(const struct tfo_event *e,
 {
 	if (!e->syn.seen)
 		return "nothing left the host during the call";
-	if (fv->present)
+	if (fv->present && !strcmp(fv->cookie, "request"))
+		snprintf(buf, len, "SYN with a cookie request");
+	else if (fv->present)
 		syn_text(fv, buf, len);
 	else
 		snprintf(buf, len, "a SYN");

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+"""A small HTTP server for the Fast Open tests.
+
+    tfo_server.py READY_FILE [--no-fastopen] [--port N]
+
+Listens on 127.0.0.1 (port N, or one the kernel picks), with the
+TCP_FASTOPEN socket option (queue length 16) unless --no-fastopen, writes
+its port to READY_FILE, then answers every connection with a short HTTP/1.0
+reply until killed. Each accepted connection prints one line on stdout:
+"accepted bytes=N" (what the first read returned).
+"""
+import os
+import socket
+import sys
+
+TCP_FASTOPEN = 23
+
+
+def main():
+    args = sys.argv[1:]
+    ready = args[0]
+    fastopen = "--no-fastopen" not in args
+    port = int(args[args.index("--port") + 1]) if "--port" in args else 0
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if fastopen:
+        srv.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, 16)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(16)
+    tmp = ready + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(srv.getsockname()[1]))
+    os.rename(tmp, ready)
+    while True:
+        conn, _ = srv.accept()
+        with conn:
+            data = conn.recv(4096)
+            print(f"accepted bytes={len(data)}", flush=True)
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n"
+                         b"Connection: close\r\n\r\nok\n")
+
+
+if __name__ == "__main__":
+    main()
