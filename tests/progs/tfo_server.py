@@ -1,17 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
 """A small HTTP server for the Fast Open tests.
 
-    tfo_server.py READY_FILE [--no-fastopen] [--port N]
+    tfo_server.py READY_FILE [--no-fastopen] [--port N] [--hold-ms MS]
 
 Listens on 127.0.0.1 (port N, or one the kernel picks), with the
 TCP_FASTOPEN socket option (queue length 16) unless --no-fastopen, writes
 its port to READY_FILE, then answers every connection with a short HTTP/1.0
-reply until killed. Each accepted connection prints one line on stdout:
+reply until killed. --hold-ms: a backlog of 0 (the kernel queues one
+connection and drops the SYNs of the next ones) and no accept() for MS
+milliseconds after READY_FILE appears. Each accepted connection prints one line on stdout:
 "accepted bytes=N" (what the first read returned).
 """
 import os
 import socket
 import sys
+import time
 
 TCP_FASTOPEN = 23
 
@@ -21,16 +24,19 @@ def main():
     ready = args[0]
     fastopen = "--no-fastopen" not in args
     port = int(args[args.index("--port") + 1]) if "--port" in args else 0
+    hold = int(args[args.index("--hold-ms") + 1]) if "--hold-ms" in args else -1
     srv = socket.socket()
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if fastopen:
         srv.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, 16)
     srv.bind(("127.0.0.1", port))
-    srv.listen(16)
+    srv.listen(0 if hold >= 0 else 16)
     tmp = ready + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(srv.getsockname()[1]))
     os.rename(tmp, ready)
+    if hold > 0:
+        time.sleep(hold / 1000)
     while True:
         conn, _ = srv.accept()
         with conn:
