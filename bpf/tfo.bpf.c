@@ -239,7 +239,8 @@ static __always_inline void read_fo_answer(struct sock *sk,
 	struct tcp_sock *tp = (struct tcp_sock *)sk;
 
 	fo->syn_data_acked = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data_acked);
-	fo->client_fail = BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_client_fail);
+	fo->client_fail =
+		BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_client_fail);
 	fo->state = sock_state(sk);
 }
 
@@ -252,7 +253,8 @@ static __always_inline void read_fo_syn(struct sock *sk,
 	fo->read = 1;
 	fo->syn_fastopen = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen);
 	fo->syn_data = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data);
-	fo->no_cookie_opt = BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_no_cookie);
+	fo->no_cookie_opt =
+		BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_no_cookie);
 	fo->active_disabled = active_tfo_disabled(sk);
 	read_fo_answer(sk, fo);
 }
@@ -525,8 +527,8 @@ static __always_inline bool send_is_wanted(enum tfo_syscall sc,
 			      sock_state(sk) == TCP_SYN_SENT);
 	if (sc == TFO_SYS_WRITE)
 		return unconnected || (foc && is_first_write(sk));
-	return !only_fastopen || (s->flags & TFO_MSG_FASTOPEN) ||
-	       unconnected || (foc && is_first_write(sk));
+	return !only_fastopen || (s->flags & TFO_MSG_FASTOPEN) || unconnected ||
+	       (foc && is_first_write(sk));
 }
 
 /* Nonblocking: O_NONBLOCK on the file (which __sys_sendto(),
@@ -541,8 +543,7 @@ static __always_inline __u8 sock_nonblock(struct sock *sk, __u32 flags)
 }
 
 /* What every send records of a socket, however it got it. */
-static __always_inline void fill_tcp_info(struct tfo_event *ev,
-					  struct sock *sk)
+static __always_inline void fill_tcp_info(struct tfo_event *ev, struct sock *sk)
 {
 	ev->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	ev->nonblock = sock_nonblock(sk, ev->flags);
@@ -551,8 +552,8 @@ static __always_inline void fill_tcp_info(struct tfo_event *ev,
 	ev->fastopen_connect = tcp_fastopen_connect(sk);
 	ev->netns_tcp_fastopen = BPF_CORE_READ(sk, __sk_common.skc_net.net,
 					       ipv4.sysctl_tcp_fastopen);
-	ev->first_write = ev->syscall != TFO_SYS_CONNECT && ev->fastopen_connect &&
-			  is_first_write(sk);
+	ev->first_write = ev->syscall != TFO_SYS_CONNECT &&
+			  ev->fastopen_connect && is_first_write(sk);
 }
 
 static __always_inline void fill_sock_info(struct tfo_event *ev,

@@ -383,9 +383,9 @@ static int setup_namespace(struct case_ctx *c)
 	/* Same port on ::1, so both families reach a listener. */
 	c->v6.sin6_port = c->v4.sin_port;
 	listener((struct sockaddr *)&c->v6, sizeof(c->v6), LISTEN_QLEN);
-	c->refuse = (struct sockaddr_in){ .sin_family = AF_INET,
-					  .sin_addr.s_addr =
-						  htonl(INADDR_LOOPBACK) };
+	c->refuse = (struct sockaddr_in){
+		.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)
+	};
 	if (listener((struct sockaddr *)&c->refuse, sizeof(c->refuse), 0) < 0)
 		return -1;
 	return 0;

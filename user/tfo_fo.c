@@ -121,13 +121,13 @@ void tfo_fo_answer_text(const struct fo_view *fv, bool nonblock, char *buf,
 		snprintf(buf, len,
 			 "the connection closed before any answer came");
 	else if (fv->data_acked < 0)
-		snprintf(buf, len,
-			 "answer not known yet%s",
+		snprintf(buf, len, "answer not known yet%s",
 			 nonblock ? " (nonblocking): reported when the SYN-ACK "
 				    "has been processed" :
 				    "");
 	else if (fv->data_acked)
-		snprintf(buf, len, "data acked by the SYN-ACK: Fast Open worked");
+		snprintf(buf, len,
+			 "data acked by the SYN-ACK: Fast Open worked");
 	else if (fv->data_in_syn && fv->fail_reason &&
 		 !strcmp(fv->fail_reason, "syn_retransmitted"))
 		snprintf(buf, len,
@@ -141,9 +141,10 @@ void tfo_fo_answer_text(const struct fo_view *fv, bool nonblock, char *buf,
 			 fv->fail_reason ? fv->fail_reason : "no reason set");
 	else if (fv->fail_reason &&
 		 !strcmp(fv->fail_reason, "cookie_unavailable"))
-		snprintf(buf, len,
-			 "no cookie cached for this server (cookie_unavailable):"
-			 " the data goes after the handshake");
+		snprintf(
+			buf, len,
+			"no cookie cached for this server (cookie_unavailable):"
+			" the data goes after the handshake");
 	else
 		snprintf(buf, len, "no data in the SYN: a regular handshake");
 }
@@ -160,8 +161,7 @@ void tfo_fo_print(const struct fo_view *fv, bool nonblock)
 }
 
 static const char *progress_syn(const struct tfo_event *e,
-				const struct fo_view *fv, char *buf,
-				size_t len)
+				const struct fo_view *fv, char *buf, size_t len)
 {
 	if (!e->syn.seen)
 		return "nothing left the host during the call";
@@ -191,9 +191,10 @@ void tfo_outcome_detail(const struct tfo_event *e, const struct fo_view *fv,
 		snprintf(buf, len, "%s, data not sent yet",
 			 progress_syn(e, fv, syn, sizeof(syn)));
 	else if (err == EALREADY)
-		snprintf(buf, len,
-			 "a connection attempt was already under way: this call "
-			 "sent nothing");
+		snprintf(
+			buf, len,
+			"a connection attempt was already under way: this call "
+			"sent nothing");
 	else if (err == EAGAIN && e->nonblock)
 		snprintf(buf, len, "it would have blocked: nothing sent");
 	else if (e->ret == 0 && e->syscall == TFO_SYS_CONNECT &&
@@ -260,7 +261,7 @@ static void count_answer(struct tfo_fo_stats *st, struct tfo_bpf_counts *bc,
 	}
 	st->fell_back++;
 	if (bc && fv->data_in_syn && fv->fail_reason &&
-	    strcmp(fv->fail_reason, "cookie_unavailable"))
+	    strcmp(fv->fail_reason, "cookie_unavailable") != 0)
 		bc->data_failed++;
 }
 
@@ -271,7 +272,7 @@ void tfo_fo_account(struct tfo_report *r, const struct tfo_event *e,
 	struct tfo_netns *ns;
 	struct tfo_bpf_counts *bc;
 
-	ns = tfo_netstat_seen(&r->netstat, e->netns, (pid_t)e->tgid);
+	ns = tfo_netstat_seen(&r->netstat, e);
 	bc = ns ? &ns->bpf : NULL;
 	if (!fv->present)
 		return;
@@ -293,26 +294,10 @@ void tfo_fo_account(struct tfo_report *r, const struct tfo_event *e,
 	count_answer(st, bc, fv);
 }
 
-void tfo_progress_account(struct tfo_report *r, const struct tfo_event *e,
-			  const char *case_name, const char *err,
-			  const char *detail)
+void tfo_progress_add(struct tfo_report *r, const struct tfo_progress *p)
 {
-	struct tfo_progress *p;
-
-	if (r->nprog == TFO_MAX_REJECTIONS)
-		return;
-	p = &r->prog[r->nprog++];
-	snprintf(p->case_name, sizeof(p->case_name), "%s",
-		 case_name ? case_name : "");
-	snprintf(p->comm, sizeof(p->comm), "%s", e->comm);
-	p->pid = (int)e->tgid;
-	p->syscall = e->syscall == TFO_SYS_CONNECT ? "connect" :
-		     e->syscall == TFO_SYS_WRITE   ? "write" :
-		     e->syscall == TFO_SYS_SENDMSG ? "sendmsg" :
-		     e->syscall == TFO_SYS_SENDMMSG ? "sendmmsg" :
-						       "sendto";
-	p->err = err;
-	snprintf(p->what, sizeof(p->what), "%s", detail);
+	if (r->nprog < TFO_MAX_REJECTIONS)
+		r->prog[r->nprog++] = *p;
 }
 
 /* One comparison of a counter with BPF's own count; false if it differs. */
@@ -426,9 +411,8 @@ void tfo_fo_verdict_text(struct tfo_report *r)
 		       "a regular handshake (%d cookie request%s)%s%d not "
 		       "known",
 		       st->data_in_syn, st->data_acked, st->fell_back,
-		       st->cookie_requests,
-		       st->cookie_requests == 1 ? "" : "s", "; ",
-		       st->pending);
+		       st->cookie_requests, st->cookie_requests == 1 ? "" : "s",
+		       "; ", st->pending);
 	if (st->no_cookie)
 		printf("; %d sent data without a cookie", st->no_cookie);
 	if (st->active_disabled)
@@ -474,8 +458,9 @@ static void add_disagreements(const struct tfo_netns *ns, json_object *arr)
 
 static const char *baseline_name(enum tfo_baseline b)
 {
-	return b == TFO_BASE_NEW ? "new" : b == TFO_BASE_LATE ? "late" :
-								"start";
+	return b == TFO_BASE_NEW  ? "new" :
+	       b == TFO_BASE_LATE ? "late" :
+				    "start";
 }
 
 /* netstat: the sum over the traced namespaces whose deltas are known. */
@@ -545,8 +530,9 @@ void tfo_fo_verdict_json(struct tfo_report *r, json_object *o)
 		json_object *x = json_object_new_object();
 
 		json_add(x, "case",
-			 p->case_name[0] ? json_object_new_string(p->case_name) :
-					   NULL);
+			 p->case_name[0] ?
+				 json_object_new_string(p->case_name) :
+				 NULL);
 		json_add(x, "pid", json_object_new_int(p->pid));
 		json_add(x, "comm", json_object_new_string(p->comm));
 		json_add(x, "syscall", json_object_new_string(p->syscall));

@@ -48,9 +48,7 @@ void tfo_fo_answer_text(const struct fo_view *fv, bool nonblock, char *buf,
 void tfo_fo_account(struct tfo_report *r, const struct tfo_event *e,
 		    const struct fo_view *fv, bool later);
 /* A send that is in progress, for the verdict's list. */
-void tfo_progress_account(struct tfo_report *r, const struct tfo_event *e,
-			  const char *case_name, const char *err,
-			  const char *detail);
+void tfo_progress_add(struct tfo_report *r, const struct tfo_progress *p);
 
 void tfo_fo_verdict_text(struct tfo_report *r);
 void tfo_fo_verdict_json(struct tfo_report *r, json_object *o);

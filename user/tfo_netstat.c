@@ -30,6 +30,8 @@ static unsigned int ns_inum(const char *path)
 	return stat(path, &st) ? 0 : (unsigned int)st.st_ino;
 }
 
+/* qsort()/bsearch() comparator: the signature is libc's. */
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters)
 static int cmp_uint(const void *a, const void *b)
 {
 	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
@@ -67,7 +69,8 @@ static void scan_existing(struct tfo_netstat *s)
 		if (!dir)
 			continue;
 		while ((de = readdir(dir))) {
-			if (d == 0 && (de->d_name[0] < '0' || de->d_name[0] > '9'))
+			if (d == 0 &&
+			    (de->d_name[0] < '0' || de->d_name[0] > '9'))
 				continue;
 			if (de->d_name[0] == '.')
 				continue;
@@ -96,7 +99,7 @@ static bool parse_netstat(FILE *f, long long out[TFO_NCOUNTERS])
 	while (getline(&names, &nl, f) > 0 && getline(&values, &vl, f) > 0) {
 		char *ns, *vs, *n, *v;
 
-		if (strncmp(names, "TcpExt:", 7))
+		if (strncmp(names, "TcpExt:", 7) != 0)
 			continue;
 		n = strtok_r(names + 7, " \n", &ns);
 		v = strtok_r(values + 7, " \n", &vs);
@@ -129,12 +132,12 @@ static int read_counters(int nsfd, long long out[TFO_NCOUNTERS])
 	pid = fork();
 	if (pid == 0) {
 		long long v[TFO_NCOUNTERS + 1] = {};
-		FILE *f;
+		FILE *f = NULL;
 
 		close(p[0]);
-		if (setns(nsfd, CLONE_NEWNET))
-			v[TFO_NCOUNTERS] = errno;
-		else if (!(f = fopen("/proc/thread-self/net/netstat", "re")))
+		if (!setns(nsfd, CLONE_NEWNET))
+			f = fopen("/proc/thread-self/net/netstat", "re");
+		if (!f)
 			v[TFO_NCOUNTERS] = errno;
 		else if (!parse_netstat(f, v))
 			v[TFO_NCOUNTERS] = ENOENT;
@@ -170,10 +173,10 @@ static struct tfo_netns *find_ns(struct tfo_netstat *s, unsigned int inum)
 	return NULL;
 }
 
-/* Hold @pid's namespace (if it is @inum, or any when @inum is 0). */
-static struct tfo_netns *hold_ns(struct tfo_netstat *s, unsigned int inum,
-				 pid_t pid)
+/* Hold @pid's namespace, the one of inode s->want (any when 0). */
+static struct tfo_netns *hold_ns(struct tfo_netstat *s, pid_t pid)
 {
+	unsigned int inum = s->want;
 	struct tfo_netns *ns;
 	char path[64];
 	struct stat st;
@@ -215,8 +218,8 @@ static void read_before(struct tfo_netns *ns)
 		return;
 	err = read_counters(ns->fd, ns->before);
 	if (err)
-		snprintf(ns->why, sizeof(ns->why), "cannot read its counters: %s",
-			 strerror(err));
+		snprintf(ns->why, sizeof(ns->why),
+			 "cannot read its counters: %s", strerror(err));
 	ns->have_before = !err;
 }
 
@@ -226,20 +229,25 @@ void tfo_netstat_start(struct tfo_netstat *s, pid_t pid, bool all_new)
 
 	s->all_new = all_new;
 	scan_existing(s);
-	ns = hold_ns(s, 0, pid);
+	s->want = 0;
+	ns = hold_ns(s, pid);
 	if (ns) {
 		ns->baseline = TFO_BASE_START;
 		read_before(ns);
 	}
 }
 
-struct tfo_netns *tfo_netstat_seen(struct tfo_netstat *s, unsigned int inum,
-				   pid_t pid)
+struct tfo_netns *tfo_netstat_seen(struct tfo_netstat *s,
+				   const struct tfo_event *e)
 {
-	struct tfo_netns *ns = find_ns(s, inum);
+	unsigned int inum = e->netns;
+	pid_t pid = (pid_t)e->tgid;
+	struct tfo_netns *ns;
 
+	ns = find_ns(s, inum);
 	if (!ns && inum) {
-		ns = hold_ns(s, inum, pid);
+		s->want = inum;
+		ns = hold_ns(s, pid);
 		if (!ns)
 			return NULL;
 		if (!s->all_new && existed_at_start(s, inum)) {

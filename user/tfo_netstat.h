@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "tfo_event.h"
+
 enum tfo_counter {
 	TFO_CTR_ACTIVE,
 	TFO_CTR_ACTIVE_FAIL,
@@ -56,6 +58,7 @@ struct tfo_netstat {
 	unsigned int *existing; /* namespaces that existed at start */
 	size_t nexisting;
 	bool all_new; /* every namespace seen after start is new (built-in) */
+	unsigned int want; /* the namespace hold_ns() is asked to hold */
 	struct tfo_netns ns[TFO_MAX_NETNS];
 	int n;
 };
@@ -66,9 +69,9 @@ struct tfo_netstat {
  * to be made afterwards (the built-in investigation's own).
  */
 void tfo_netstat_start(struct tfo_netstat *s, pid_t pid, bool all_new);
-/* A traced socket in namespace @inum, of process @pid: hold the namespace. */
-struct tfo_netns *tfo_netstat_seen(struct tfo_netstat *s, unsigned int inum,
-				   pid_t pid);
+/* A traced socket, in the namespace of @e's socket: hold that namespace. */
+struct tfo_netns *tfo_netstat_seen(struct tfo_netstat *s,
+				   const struct tfo_event *e);
 /* Read every held namespace's counters again. */
 void tfo_netstat_finish(struct tfo_netstat *s);
 /* delta of counter @c in @ns; false if unknown */

@@ -434,9 +434,10 @@ static void print_tcp_text(const struct send_view *v)
 static void print_outcome_text(const struct send_view *v)
 {
 	const char *name = !strcmp(v->outcome, "in_progress") ? "in progress" :
-								  v->outcome;
+								v->outcome;
 
-	printf("  outcome %s%s%s%s\n", name, v->ev->nonblock ? " (nonblocking)" : "",
+	printf("  outcome %s%s%s%s\n", name,
+	       v->ev->nonblock ? " (nonblocking)" : "",
 	       v->outcome_detail[0] ? ": " : "", v->outcome_detail);
 }
 
@@ -468,6 +469,19 @@ static void print_send_text(const struct tfo_report *r,
 
 /* ---------------------------------------------------------- verdict */
 
+static void add_progress(struct tfo_report *r, const struct send_view *v)
+{
+	struct tfo_progress p = { .pid = (int)v->ev->tgid,
+				  .syscall = v->syscall,
+				  .err = v->err };
+
+	snprintf(p.case_name, sizeof(p.case_name), "%s",
+		 v->case_name ? v->case_name : "");
+	snprintf(p.comm, sizeof(p.comm), "%s", v->ev->comm);
+	snprintf(p.what, sizeof(p.what), "%s", v->outcome_detail);
+	tfo_progress_add(r, &p);
+}
+
 static void account(struct tfo_report *r, const struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
@@ -488,9 +502,9 @@ static void account(struct tfo_report *r, const struct send_view *v)
 		r->einval_without_addr++;
 	tfo_fo_account(r, e, &v->fo, false);
 	if (!strcmp(v->outcome, "in_progress"))
-		tfo_progress_account(r, e, v->case_name, v->err,
-				     v->outcome_detail);
-	if (strcmp(v->outcome, "rejected") || r->nrej == TFO_MAX_REJECTIONS)
+		add_progress(r, v);
+	if (strcmp(v->outcome, "rejected") != 0 ||
+	    r->nrej == TFO_MAX_REJECTIONS)
 		return;
 	r->rejected_fastopen += fastopen;
 	rej = &r->rej[r->nrej++];
@@ -524,9 +538,8 @@ static void report_fo_result(struct tfo_report *r, const struct tfo_event *e,
 		       "the socket's %s)\n",
 		       case_name ? "" : "\n", sc, e->fd, e->comm, e->tgid,
 		       answer,
-		       e->fo.settled_by == TFO_SETTLED_FRAME ?
-			       "next frame" :
-			       "state change");
+		       e->fo.settled_by == TFO_SETTLED_FRAME ? "next frame" :
+							       "state change");
 		return;
 	}
 	o = json_object_new_object();
@@ -660,7 +673,7 @@ static void print_verdict_json(struct tfo_report *r)
 /* Who said no; MSG_FASTOPEN is named only when a rejected send carried it. */
 static void print_kernel_answer(const struct tfo_report *r)
 {
-	if (!who_rejects(r) || strcmp(who_rejects(r), "kernel"))
+	if (!who_rejects(r) || strcmp(who_rejects(r), "kernel") != 0)
 		return;
 	if (r->rejected_fastopen)
 		printf("  answer: the kernel, not glibc, rejects these sends: "

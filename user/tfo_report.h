@@ -27,7 +27,7 @@ struct tfo_progress {
 	int pid;
 	const char *syscall;
 	const char *err;
-	char what[160]; /* what left the host, what did not */
+	char what[200]; /* what left the host, what did not */
 };
 
 /* Fast Open attempts and their answers (see tfo_report_fastopen_*). */

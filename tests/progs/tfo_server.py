@@ -7,11 +7,12 @@ Listens on 127.0.0.1 (port N, or one the kernel picks), with the
 TCP_FASTOPEN socket option (queue length 16) unless --no-fastopen, writes
 its port to READY_FILE, then answers every connection with a short HTTP/1.0
 reply until killed. --hold-ms: a backlog of 0 (the kernel queues one
-connection and drops the SYNs of the next ones) and no accept() for MS
-milliseconds after READY_FILE appears. Each accepted connection prints one line on stdout:
+connection and drops the SYNs of the next ones) and no accept() until MS
+milliseconds after the first connection is queued. Each accepted connection prints one line on stdout:
 "accepted bytes=N" (what the first read returned).
 """
 import os
+import select
 import socket
 import sys
 import time
@@ -36,6 +37,7 @@ def main():
         f.write(str(srv.getsockname()[1]))
     os.rename(tmp, ready)
     if hold > 0:
+        select.select([srv], [], [])
         time.sleep(hold / 1000)
     while True:
         conn, _ = srv.accept()
