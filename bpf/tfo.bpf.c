@@ -10,6 +10,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -20,6 +21,9 @@
 #define MAX_ERRNO 4095
 #define TRACER_IPPROTO_TCP 6
 #define EINPROGRESS 115
+#define TRACER_AF_INET6 10
+#define TRACER_ETH_P_IP 0x0800
+#define TRACER_ETH_P_IPV6 0x86DD
 
 /* Syscall numbers of this architecture, set by the loader from <sys/syscall.h>. */
 const volatile long nr_sendto = -1;
@@ -27,6 +31,9 @@ const volatile long nr_sendmsg = -1;
 const volatile long nr_sendmmsg = -1;
 const volatile long nr_connect = -1;
 const volatile long nr_write = -1;
+const volatile long nr_accept = -1;
+const volatile long nr_accept4 = -1;
+const volatile long nr_listen = -1;
 /* Report only sends that ask for Fast Open (default), or every send (--all). */
 const volatile bool only_fastopen = true;
 /* The libc wrappers are probed (their programs loaded and attached). */
@@ -98,6 +105,35 @@ struct {
 	__type(value, __u8);
 } foc_first_write SEC(".maps");
 
+/* A connection request as a traced listener's netns received it. */
+struct syn_key {
+	__u32 raddr[4]; /* remote address (IPv4 in raddr[0]) */
+	__u16 rport; /* remote port, network order */
+	__u16 lport; /* local port, host order */
+	__u32 netns;
+};
+
+/* Ports traced processes listen on: (netns, port) -> 1. */
+struct listen_key {
+	__u32 netns;
+	__u32 port;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct listen_key);
+	__type(value, __u8);
+} listen_ports SEC(".maps");
+
+/* SYNs to those ports, until accept() takes their connection. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct syn_key);
+	__type(value, struct tfo_syn);
+} syn_rcv SEC(".maps");
+
 /* What the libc wrapper was given, until the syscall it makes begins. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -118,6 +154,8 @@ __u64 nr_owned_socks = 0;
 __u64 nr_pending_fo = 0;
 /* Entries in foc_first_write. */
 __u64 nr_foc_socks = 0;
+/* Entries in listen_ports: gates the receive hook (no listener: one load). */
+__u64 nr_listen_ports = 0;
 
 /* Never written: the zeroed value new inflight entries start from. */
 struct {
@@ -144,6 +182,8 @@ static __always_inline enum tfo_syscall syscall_kind(long nr)
 		return TFO_SYS_CONNECT;
 	if (nr == nr_write)
 		return TFO_SYS_WRITE;
+	if (nr == nr_accept || nr == nr_accept4)
+		return TFO_SYS_ACCEPT;
 	return TFO_SYS_NONE;
 }
 
@@ -504,6 +544,7 @@ static __always_inline bool decode_send_args(enum tfo_syscall sc,
 		s->addrlen = (int)a[2];
 		break;
 	case TFO_SYS_WRITE:
+	case TFO_SYS_ACCEPT: /* fd: the listener */
 		break;
 	default:
 		return false;
@@ -521,6 +562,9 @@ static __always_inline bool send_is_wanted(enum tfo_syscall sc,
 {
 	bool unconnected;
 
+	if (sc == TFO_SYS_ACCEPT)
+		return sk &&
+		       BPF_CORE_READ(sk, sk_protocol) == TRACER_IPPROTO_TCP;
 	if (sc == TFO_SYS_CONNECT)
 		return foc;
 	unconnected = foc && (sock_state(sk) == TCP_CLOSE ||
@@ -630,6 +674,85 @@ static __always_inline bool sock_is_fd(const struct sock *sk, int fd)
 	return sk && sock_from_fd(fd) == sk;
 }
 
+/* ------------------------------------------------------------ server side */
+
+static __always_inline __u32 sock_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* listen() or accept() of a traced process: watch SYNs to its port. */
+static __always_inline void watch_listener(struct sock *sk)
+{
+	struct listen_key key = {};
+	__u8 one = 1;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != TRACER_IPPROTO_TCP)
+		return;
+	key.netns = sock_netns(sk);
+	key.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!bpf_map_update_elem(&listen_ports, &key, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&nr_listen_ports, 1);
+}
+
+/* The SYN's key as the accepted socket sees its connection. */
+static __always_inline void child_syn_key(struct sock *sk, struct syn_key *k)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family == TRACER_AF_INET6) {
+		BPF_CORE_READ_INTO(&k->raddr, sk,
+				   __sk_common.skc_v6_daddr.in6_u.u6_addr32);
+		/* an IPv4 peer of a dual-stack listener: ::ffff:a.b.c.d */
+		if (!k->raddr[0] && !k->raddr[1] &&
+		    k->raddr[2] == (__u32)bpf_htonl(0xffff)) {
+			k->raddr[0] = k->raddr[3];
+			k->raddr[2] = k->raddr[3] = 0;
+		}
+	} else {
+		k->raddr[0] = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	}
+	k->rport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	k->netns = sock_netns(sk);
+}
+
+/*
+ * accept() returned @fd: the connection, the SYN that opened it, and its
+ * listener's Fast Open queue. syn_data_acked on the child is set by
+ * tcp_fastopen_add_skb() when tcp_try_fastopen() took the SYN's data.
+ */
+static __always_inline void finish_accept(struct tfo_event *ev, long fd)
+{
+	struct sock *lsk = (struct sock *)ev->sk;
+	struct sock *child = fd >= 0 ? sock_from_fd((int)fd) : NULL;
+	struct tcp_sock *tp = (struct tcp_sock *)child;
+	struct syn_key key = {};
+	struct tfo_syn *syn;
+
+	ev->kind = TFO_EV_ACCEPT;
+	ev->acc.listen_fd = ev->fd;
+	ev->fd = (int)fd;
+	if (lsk)
+		ev->acc.max_qlen =
+			BPF_CORE_READ((struct inet_connection_sock *)lsk,
+				      icsk_accept_queue.fastopenq.max_qlen);
+	if (!child)
+		return;
+	ev->acc.child = (__u64)child;
+	ev->acc.data_acked = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data_acked);
+	ev->acc.tfo_child = 2;
+	if (bpf_core_field_exists(tp->syn_fastopen_child))
+		ev->acc.tfo_child =
+			BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen_child);
+	child_syn_key(child, &key);
+	syn = bpf_map_lookup_elem(&syn_rcv, &key);
+	if (!syn)
+		return;
+	ev->syn = *syn;
+	bpf_map_delete_elem(&syn_rcv, &key);
+}
+
 static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 					    const unsigned long *args)
 {
@@ -643,7 +766,8 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 	take_libc_call(sc, &libc);
 	if (!decode_send_args(sc, args, &s))
 		return 0;
-	if (sock_at_entry || sc == TFO_SYS_CONNECT || sc == TFO_SYS_WRITE)
+	if (sock_at_entry || sc == TFO_SYS_CONNECT || sc == TFO_SYS_WRITE ||
+	    sc == TFO_SYS_ACCEPT)
 		sk = sock_from_fd(s.fd);
 	else
 		sk = NULL; /* see sock_at_entry */
@@ -676,7 +800,10 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 	if (s.flags & TFO_MSG_DONTWAIT)
 		f->ev.nonblock = 1; /* the socket may come later (--all) */
 	fill_sock_info(&f->ev, sk);
-	own_socket(&f->ev, tid);
+	if (sc == TFO_SYS_ACCEPT)
+		watch_listener(sk); /* its later SYNs, for -p */
+	else
+		own_socket(&f->ev, tid);
 	return 0;
 }
 
@@ -703,7 +830,10 @@ static __always_inline int on_syscall_exit(long ret)
 		return 0;
 	f->ev.ret = ret;
 	f->ev.ts_exit_ns = bpf_ktime_get_ns();
-	finish_fastopen(&f->ev);
+	if (f->ev.syscall == TFO_SYS_ACCEPT)
+		finish_accept(&f->ev, ret);
+	else
+		finish_fastopen(&f->ev);
 	if (bpf_ringbuf_output(&events, &f->ev, sizeof(f->ev),
 			       wakeup_flags(sizeof(f->ev) + 8)))
 		__sync_fetch_and_add(&lost_events, 1);
@@ -712,6 +842,14 @@ static __always_inline int on_syscall_exit(long ret)
 	disown_socket(&f->ev);
 	f->active = 0;
 	__sync_fetch_and_add(&nr_inflight, -1);
+	return 0;
+}
+
+/* listen() of a traced process returned 0 for socket @fd. */
+static __always_inline int on_listen_exit(long fd)
+{
+	if (current_is_traced())
+		watch_listener(sock_from_fd((int)fd));
 	return 0;
 }
 
@@ -755,6 +893,8 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(tfo_sys_exit, struct pt_regs *regs, long ret)
 {
 	/* regs is a trusted BTF pointer here: a plain load, no helper. */
+	if ((long)regs->orig_ax == nr_listen && ret == 0)
+		return on_listen_exit(regs->di); /* x86_64: di is preserved */
 	if (!nr_inflight || syscall_kind(regs->orig_ax) == TFO_SYS_NONE)
 		return 0;
 	return on_syscall_exit(ret);
@@ -868,6 +1008,82 @@ int BPF_PROG(tfo_dev_queue, struct sk_buff *skb)
 	if (f && f->ev.sock_protocol == TRACER_IPPROTO_TCP)
 		on_send_frame(f, sk, skb);
 	settle_pending(sk, TFO_SETTLED_FRAME, 0);
+	return 0;
+}
+
+/* Read a received SYN's TCP header at @th (IP payload of @ip_payload bytes). */
+static __always_inline void parse_rcv_syn(unsigned char *th_ptr,
+					  __u32 ip_payload, struct tfo_syn *syn)
+{
+	struct tcphdr th;
+	__u32 hdr_len;
+
+	if (bpf_probe_read_kernel(&th, sizeof(th), th_ptr))
+		return;
+	hdr_len = th.doff * 4;
+	syn->seen = 1;
+	syn->tcp_flags = ((__u8 *)&th)[13];
+	syn->payload = ip_payload > hdr_len ? ip_payload - hdr_len : 0;
+	syn->opts_len = hdr_len > sizeof(th) ? hdr_len - sizeof(th) : 0;
+	if (syn->opts_len > TFO_TCP_OPTS_LEN)
+		syn->opts_len = TFO_TCP_OPTS_LEN;
+	bpf_probe_read_kernel(syn->opts, sizeof(syn->opts),
+			      th_ptr + sizeof(th));
+}
+
+/*
+ * Frames coming in while a traced process listens: keep the SYNs to its
+ * ports (their Fast Open option and data) until accept() takes the
+ * connection. skb->data is the network header here (the tracepoint fires at
+ * the top of __netif_receive_skb_core(), after eth_type_trans()).
+ */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(tfo_rcv, struct sk_buff *skb)
+{
+	unsigned char *data;
+	struct listen_key lk;
+	struct syn_key key = {};
+	struct tfo_syn syn = {};
+	struct tcphdr th;
+	__u32 ip_payload;
+	__u16 proto;
+
+	if (!nr_listen_ports)
+		return 0;
+	data = skb->data;
+	proto = bpf_ntohs(skb->protocol);
+	if (proto == TRACER_ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), data) ||
+		    ip.protocol != TRACER_IPPROTO_TCP)
+			return 0;
+		key.raddr[0] = ip.saddr;
+		ip_payload = bpf_ntohs(ip.tot_len) - ip.ihl * 4;
+		data += ip.ihl * 4;
+	} else if (proto == TRACER_ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), data) ||
+		    ip6.nexthdr != TRACER_IPPROTO_TCP)
+			return 0;
+		__builtin_memcpy(key.raddr, &ip6.saddr, sizeof(key.raddr));
+		ip_payload = bpf_ntohs(ip6.payload_len);
+		data += sizeof(ip6);
+	} else {
+		return 0;
+	}
+	if (bpf_probe_read_kernel(&th, sizeof(th), data) || !th.syn || th.ack)
+		return 0;
+	lk.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	lk.port = bpf_ntohs(th.dest);
+	if (!bpf_map_lookup_elem(&listen_ports, &lk))
+		return 0;
+	key.rport = th.source;
+	key.lport = lk.port;
+	key.netns = lk.netns;
+	parse_rcv_syn(data, ip_payload, &syn);
+	bpf_map_update_elem(&syn_rcv, &key, &syn, BPF_ANY);
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 enum tfo_event_kind {
 	TFO_EV_SEND, /* a traced send, at syscall exit */
 	TFO_EV_FO_RESULT, /* the answer to an earlier send's Fast Open SYN */
+	TFO_EV_ACCEPT, /* a traced listener's accept() */
 };
 
 /* Where a Fast Open attempt's answer was read (see on_syscall_exit()). */
@@ -41,6 +42,7 @@ enum tfo_syscall {
 	TFO_SYS_SENDMMSG,
 	TFO_SYS_CONNECT,
 	TFO_SYS_WRITE,
+	TFO_SYS_ACCEPT, /* accept() and accept4() */
 	TFO_SYS_MAX,
 };
 
@@ -107,6 +109,19 @@ struct tfo_fastopen {
 	__u8 pad[5];
 };
 
+/*
+ * accept() on a traced listener (TFO_EV_ACCEPT): fd is the new descriptor,
+ * syn the SYN as it was received (netif_receive_skb), if it was seen.
+ */
+struct tfo_accept {
+	__u64 child; /* the accepted socket */
+	__s32 listen_fd;
+	__s32 max_qlen; /* the listener's TCP_FASTOPEN queue length */
+	__u8 data_acked; /* the child's syn_data_acked: SYN data taken */
+	__u8 tfo_child; /* syn_fastopen_child: 1, 0, or 2 if not in this kernel */
+	__u8 pad[6];
+};
+
 struct tfo_event {
 	__u32 kind; /* enum tfo_event_kind */
 	__u32 netns; /* inode number of the socket's network namespace */
@@ -142,6 +157,7 @@ struct tfo_event {
 	struct tfo_origin origin;
 	struct tfo_syn syn;
 	struct tfo_fastopen fo;
+	struct tfo_accept acc;
 	char comm[TFO_COMM_LEN];
 };
 

@@ -786,3 +786,53 @@ def test_answer_after_the_syscall():
     fields(v["fastopen"], "verdict fastopen", attempts=2, not_known=0,
            answers_after_syscall=1, data_acked=0)
     eq(v["netstat_disagreements"], [], "netstat vs BPF")
+
+
+# --------------------------------------------- the server side: accept events
+
+def test_traced_server_accepts():
+    """`tracer -j tfo -- SERVER`: one accept event per connection, with the
+    SYN as received (cookie request, then a valid cookie with data, taken)
+    and the listener's Fast Open queue; the verdict's Passive and CookieReqd
+    match the traced listener's accepts."""
+    need_root()
+    with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
+        py = shlex.quote(python())
+        tracer = " ".join(shlex.quote(a) for a in tracer_argv(
+            "-j", "tfo", "--", python(), SERVER, f"{tmp}/port"))
+        script = "\n".join([
+            "ip link set lo up",
+            "echo 3 > /proc/sys/net/ipv4/tcp_fastopen",
+            f"{tracer} >{tmp}/out 2>{tmp}/err & tr=$!",
+            f"while [ ! -s {tmp}/port ]; do sleep 0.02; done",
+            f"{py} {NONBLOCK} $(cat {tmp}/port) 2 >{tmp}/client",
+            "sleep 0.3",
+            "kill -TERM $tr; wait $tr; echo $? >" + f"{tmp}/rc"])
+        res = run(["unshare", "-n", "sh", "-c", script], timeout=60)
+        exit_code(res, 0)
+        with open(f"{tmp}/out") as o, open(f"{tmp}/err") as e, \
+                open(f"{tmp}/rc") as rc:
+            traced_res = Result(["tracer", "-j", "tfo", "--", "SERVER"],
+                                int(rc.read()), o.read(), e.read(), 0)
+    events, _ = split_output(traced_res.out)
+    accepts = find(events, event="accept")
+    eq(len(accepts), 2, "accept events", traced_res)
+    fields(accepts[0]["fastopen"], "1st accept", cookie="request",
+           data_in_syn=0, accepted=False)
+    fields(accepts[1]["fastopen"], "2nd accept", cookie="valid",
+           data_in_syn=18, accepted=True, cookie_inferred=False)
+    for a in accepts:
+        fields(a["listener"], "listener", fastopen_queue=16,
+               server_enabled=True)
+    v = _verdict(events)
+    fields(v["fastopen"], "verdict fastopen", accepts=2,
+           accepts_with_syn_data=1)
+    fields(v["netstat"], "netstat", TCPFastOpenPassive=1,
+           TCPFastOpenCookieReqd=1, TCPFastOpenActive=1)
+    # The client is not traced: its acked data SYN is the namespace's only
+    # difference from what BPF saw, and the verdict says so.
+    dis = v["netstat_disagreements"]
+    check(len(dis) == 1 and dis[0].startswith("TCPFastOpenActive +1, BPF saw"
+                                              " 0"),
+          f"netstat vs BPF: expected only Active to differ: {dis}",
+          traced_res)

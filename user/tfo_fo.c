@@ -244,6 +244,117 @@ json_object *tfo_fo_json(const struct fo_view *fv)
 	return o;
 }
 
+/* ------------------------------------------------------ server side */
+
+#define TFO_SERVER_ENABLE 0x2 /* net.ipv4.tcp_fastopen */
+
+/*
+ * The cookie the SYN presented, judged by what the listener did with it:
+ * tcp_try_fastopen() makes a Fast Open child (taking the SYN's data) only
+ * for a valid cookie. A cookie whose data was not taken was invalid, or the
+ * listener's Fast Open queue was full (TCPFastOpenListenOverflow): inferred.
+ */
+static const char *accept_cookie(const struct tfo_event *e, const char *opt,
+				 bool *inferred)
+{
+	*inferred = false;
+	if (!e->syn.seen)
+		return NULL;
+	if (!opt)
+		return "none";
+	if (strcmp(opt, "cookie") != 0)
+		return "request";
+	if (e->acc.data_acked || e->acc.tfo_child == 1)
+		return "valid";
+	*inferred = true;
+	if (e->acc.tfo_child == 0 || e->syn.payload)
+		return "invalid";
+	return NULL;
+}
+
+static void print_accept_text(const struct tfo_event *e, const char *cookie,
+			      bool inferred)
+{
+	printf("\naccept(fd %d) on listener fd %d by %s[%d]: ", e->fd,
+	       e->acc.listen_fd, e->comm, e->tgid);
+	if (!e->syn.seen)
+		printf("SYN not seen (it came before tracer watched this "
+		       "listener)");
+	else
+		printf("SYN with %s, %u bytes of data",
+		       !strcmp(cookie ? cookie : "", "none") ?
+			       "no Fast Open option" :
+		       !strcmp(cookie ? cookie : "", "request") ?
+			       "a cookie request" :
+			       "a cookie",
+		       e->syn.payload);
+	if (cookie && strcmp(cookie, "none") && strcmp(cookie, "request"))
+		printf("; cookie %s%s", cookie,
+		       inferred ? " (inferred: its data was not taken; a full "
+				  "Fast Open queue does the same)" :
+				  "");
+	printf("; %s\n", e->acc.data_acked ?
+				 "data taken from the SYN (Fast Open)" :
+				 "no data taken from the SYN");
+	printf("  listener TCP_FASTOPEN queue %d; net.ipv4.tcp_fastopen %#x: "
+	       "server bit %#x %s\n",
+	       e->acc.max_qlen, e->netns_tcp_fastopen, TFO_SERVER_ENABLE,
+	       e->netns_tcp_fastopen & TFO_SERVER_ENABLE ? "set" : "clear");
+}
+
+static void print_accept_json(const struct tfo_event *e, const char *cookie,
+			      bool inferred, const char *case_name)
+{
+	json_object *o = json_object_new_object();
+	json_object *fo = json_object_new_object();
+	json_object *l = json_object_new_object();
+
+	json_add(o, "event", json_object_new_string("accept"));
+	json_add(o, "case",
+		 case_name ? json_object_new_string(case_name) : NULL);
+	json_add(o, "pid", json_object_new_int((int)e->tgid));
+	json_add(o, "tid", json_object_new_int((int)e->tid));
+	json_add(o, "comm", json_object_new_string(e->comm));
+	json_add(o, "fd", json_object_new_int(e->fd));
+	json_add(o, "listener_fd", json_object_new_int(e->acc.listen_fd));
+	json_add(fo, "data_in_syn",
+		 e->syn.seen ? json_object_new_int64(e->syn.payload) : NULL);
+	json_add(fo, "cookie", cookie ? json_object_new_string(cookie) : NULL);
+	json_add(fo, "cookie_inferred", json_object_new_boolean(inferred));
+	json_add(fo, "accepted", json_object_new_boolean(e->acc.data_acked));
+	json_add(o, "fastopen", fo);
+	json_add(l, "fastopen_queue", json_object_new_int(e->acc.max_qlen));
+	json_add(l, "server_enabled",
+		 json_object_new_boolean(e->netns_tcp_fastopen &
+					 TFO_SERVER_ENABLE));
+	json_add(l, "tcp_fastopen", json_object_new_int(e->netns_tcp_fastopen));
+	json_add(o, "listener", l);
+	json_print_line(o);
+}
+
+void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
+		       const char *tfo_option, const char *case_name)
+{
+	struct tfo_netns *ns = tfo_netstat_seen(&r->netstat, e);
+	bool inferred;
+	const char *cookie = accept_cookie(e, tfo_option, &inferred);
+
+	if (e->ret < 0)
+		return; /* no connection: nothing to say about Fast Open */
+	r->fo.accepts++;
+	r->fo.accepts_fastopen += e->acc.data_acked;
+	if (ns) {
+		ns->bpf.accepts++;
+		ns->bpf.requests_received += cookie &&
+					     !strcmp(cookie, "request");
+		ns->bpf.accepted_fastopen += e->acc.data_acked;
+	}
+	if (env.json)
+		print_accept_json(e, cookie, inferred, case_name);
+	else
+		print_accept_text(e, cookie, inferred);
+}
+
 /* ---------------------------------------------------------- verdict */
 
 static void count_answer(struct tfo_fo_stats *st, struct tfo_bpf_counts *bc,
@@ -323,7 +434,23 @@ static int crosschecks(const struct tfo_netns *ns, struct crosscheck *c)
 		"cookie requests sent",
 		"the listener's namespace counts the requests it received"
 	};
-	return 3;
+	if (!ns->bpf.accepts)
+		return 3;
+	/* A traced listener: the requests it received, as CookieReqd. */
+	c[2] = (struct crosscheck){ TFO_CTR_COOKIE_REQD,
+				    ns->bpf.requests_received,
+				    "cookie requests received by traced "
+				    "listeners",
+				    "untraced listeners, and connections not "
+				    "accepted yet, count too" };
+	/* Only where a traced process accepted: Passive counts every
+	 * listener of the namespace. */
+	c[3] = (struct crosscheck){ TFO_CTR_PASSIVE, ns->bpf.accepted_fastopen,
+				    "accepted connections whose SYN data was "
+				    "taken",
+				    "untraced listeners, and connections not "
+				    "accepted yet, count too" };
+	return 4;
 }
 
 static const char *baseline_text(enum tfo_baseline b)
@@ -340,7 +467,7 @@ static const char *baseline_text(enum tfo_baseline b)
 
 static void print_ns_text(const struct tfo_netns *ns, bool several)
 {
-	struct crosscheck c[4];
+	struct crosscheck c[5];
 	long long d;
 	int nc, printed = 0;
 
@@ -368,12 +495,13 @@ static void print_ns_text(const struct tfo_netns *ns, bool several)
 		       c[i].note);
 		printed++;
 	}
-	if (!printed)
-		printf("            agrees with BPF: Active = %d acked data "
-		       "SYNs, ActiveFail = %d unacked, CookieReqd = %d "
-		       "requests\n",
-		       ns->bpf.data_acked, ns->bpf.data_failed,
-		       ns->bpf.cookie_requests);
+	if (printed)
+		return;
+	printf("            agrees with BPF:");
+	for (int i = 0; i < nc; i++)
+		printf("%s %s = %d %s", i ? "," : "",
+		       tfo_counter_names[c[i].ctr] + 11, c[i].bpf, c[i].what);
+	printf("\n");
 }
 
 static int traced_namespaces(const struct tfo_report *r)
@@ -419,6 +547,11 @@ void tfo_fo_verdict_text(struct tfo_report *r)
 		printf("; %d found active Fast Open disabled (blackhole)",
 		       st->active_disabled);
 	printf("\n");
+	if (st->accepts)
+		printf("  server:   %d connection%s accepted, %d with data "
+		       "taken from the SYN\n",
+		       st->accepts, st->accepts == 1 ? "" : "s",
+		       st->accepts_fastopen);
 	for (int i = 0; i < r->netstat.n; i++)
 		if (r->netstat.ns[i].traced)
 			print_ns_text(&r->netstat.ns[i], nns > 1);
@@ -441,7 +574,7 @@ static json_object *deltas_json(const struct tfo_netns *ns)
 
 static void add_disagreements(const struct tfo_netns *ns, json_object *arr)
 {
-	struct crosscheck c[4];
+	struct crosscheck c[5];
 	char text[256];
 	long long d;
 	int nc = crosschecks(ns, c);
@@ -524,6 +657,9 @@ void tfo_fo_verdict_json(struct tfo_report *r, json_object *o)
 		 json_object_new_int(st->active_disabled));
 	json_add(fo, "answers_after_syscall",
 		 json_object_new_int(st->results_later));
+	json_add(fo, "accepts", json_object_new_int(st->accepts));
+	json_add(fo, "accepts_with_syn_data",
+		 json_object_new_int(st->accepts_fastopen));
 	json_add(o, "fastopen", fo);
 	for (int i = 0; i < r->nprog; i++) {
 		const struct tfo_progress *p = &r->prog[i];

@@ -39,6 +39,9 @@ struct tfo_bpf_counts {
 	int data_acked; /* syn_data_acked: TCPFastOpenActive */
 	int data_failed; /* data_not_acked, syn_retransmitted: ActiveFail */
 	int cookie_requests; /* cookie request options sent */
+	int accepts; /* accept()s of traced listeners */
+	int requests_received; /* ...whose SYN asked for a cookie */
+	int accepted_fastopen; /* ...that took the SYN's data: Passive */
 };
 
 struct tfo_netns {

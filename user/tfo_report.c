@@ -45,7 +45,7 @@ static const char *syscall_name(__u32 sc)
 	static const char *const names[] = {
 		[TFO_SYS_SENDTO] = "sendto",	 [TFO_SYS_SENDMSG] = "sendmsg",
 		[TFO_SYS_SENDMMSG] = "sendmmsg", [TFO_SYS_CONNECT] = "connect",
-		[TFO_SYS_WRITE] = "write",
+		[TFO_SYS_WRITE] = "write",	 [TFO_SYS_ACCEPT] = "accept",
 	};
 
 	return sc < TFO_SYS_MAX && names[sc] ? names[sc] : "?";
@@ -564,6 +564,12 @@ void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
 
 	if (e->kind == TFO_EV_FO_RESULT) {
 		report_fo_result(r, e, case_name);
+		return;
+	}
+	if (e->kind == TFO_EV_ACCEPT) {
+		tfo_report_accept(r, e,
+				  e->syn.seen ? tfo_option(&e->syn) : NULL,
+				  case_name);
 		return;
 	}
 	decode(r, e, case_name, attempt, &v);

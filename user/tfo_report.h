@@ -41,6 +41,8 @@ struct tfo_fo_stats {
 	int no_cookie;
 	int active_disabled;
 	int results_later; /* answers that came after the syscall returned */
+	int accepts; /* accept()s of traced listeners */
+	int accepts_fastopen; /* ...of connections whose SYN data was taken */
 };
 
 struct tfo_report {
