@@ -836,3 +836,28 @@ def test_traced_server_accepts():
                                               " 0"),
           f"netstat vs BPF: expected only Active to differ: {dis}",
           traced_res)
+
+
+def test_case_server_accepts():
+    """The investigation's listener accepts what the cases left queued: a
+    cookie request (no data taken), valid cookies with data taken, and the
+    TFO_CLIENT_NO_COOKIE SYN taken without a cookie (0x200 on the server)."""
+    for backend in allowed_backends():
+        res, events = builtin(backend)
+        accepts = find(events, event="accept", case="server_accepts")
+        what = f"server_accepts ({backend})"
+        kinds = {(a["fastopen"]["cookie"], a["fastopen"]["accepted"])
+                 for a in accepts}
+        for want in (("request", False), ("valid", True), ("none", True),
+                     ("none", False)):
+            check(want in kinds, f"{what}: no accept with cookie, accepted ="
+                  f" {want}: {accepts}", res)
+        for a in accepts:
+            fields(a["listener"], what + " listener", fastopen_queue=16,
+                   server_enabled=True)
+            f = a["fastopen"]
+            check(f["accepted"] == (f["data_in_syn"] > 0),
+                  f"{what}: data taken iff the SYN had data: {a}", res)
+        v = events[-1]
+        fields(v["fastopen"], what + " verdict", accepts=len(accepts),
+               accepts_with_syn_data=v["netstat"]["TCPFastOpenPassive"])

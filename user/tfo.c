@@ -3,7 +3,7 @@
  * tracer tfo: where does a MSG_FASTOPEN send fail, in libc or in the kernel,
  * and in which kernel function?
  *
- *   tracer tfo                 the built-in investigation (15 cases)
+ *   tracer tfo                 the built-in investigation (16 cases)
  *   tracer tfo -- CMD [ARGS]   trace a program and its children
  *   tracer tfo -p PID          trace a running process and its new children
  */
@@ -55,8 +55,9 @@ static void usage(FILE *out)
 		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -p PID\n\n"
 		"Without COMMAND or PID, run the built-in investigation: 15 ways of\n"
 		"sending with MSG_FASTOPEN, made in a private network namespace, and\n"
-		"for each what libc was given, what the kernel got, what came back\n"
-		"and which kernel function rejected it; then a verdict.\n\n"
+		"for each what libc was given, what the kernel got, what came back,\n"
+		"which kernel function rejected it and whether Fast Open worked;\n"
+		"then its listener accepts the connections, and a verdict.\n\n"
 		"Options:\n"
 		"  -p, --pid PID          trace a running process (and its new children)\n"
 		"  -a, --all              show every sendto/sendmsg/sendmmsg, not only\n"

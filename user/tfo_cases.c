@@ -34,6 +34,7 @@ struct case_ctx {
 	struct sockaddr_in v4; /* the Fast Open listener (any 127.0.0.0/8) */
 	struct sockaddr_in6 v6;
 	struct sockaddr_in refuse; /* a listener without TCP_FASTOPEN */
+	int listen_fd; /* the Fast Open listener on 127.0.0.0/8 */
 };
 
 struct call_result {
@@ -236,6 +237,24 @@ static long sendto_no_cookie(int fd, const struct case_ctx *c)
 }
 
 /*
+ * The investigation's own listener accepts every connection the cases left
+ * in its queue (tracer reports each accept with its SYN); returns how many.
+ */
+static long accept_all(int fd, const struct case_ctx *c)
+{
+	long n = 0;
+	int conn;
+
+	(void)fd;
+	while ((conn = accept4(c->listen_fd, NULL, NULL,
+			       SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		close(conn);
+		n++;
+	}
+	return n;
+}
+
+/*
  * How each case sends: on a fresh socket of @family and @type, with
  * net.ipv4.tcp_fastopen set to @sysctl for the duration (NULL: left at 3).
  * Indexed like tfo_cases[].
@@ -263,6 +282,7 @@ static const struct case_run case_runs[] = {
 	{ AF_INET, SOCK_STREAM, nonblock_sendto, NULL },
 	{ AF_INET, SOCK_STREAM, sendto_refusing, NULL },
 	{ AF_INET, SOCK_STREAM, sendto_no_cookie, TFO_NO_COOKIES },
+	{ AF_INET, SOCK_STREAM, accept_all, NULL },
 };
 
 static struct call_result run_case(const struct case_run *run,
@@ -307,6 +327,9 @@ const struct tfo_case tfo_cases[] = {
 	  "sendto() with a cookie to a listener without TCP_FASTOPEN", 1 },
 	{ "client_no_cookie",
 	  "sendto() to 127.0.0.4 (no cookie) with TFO_CLIENT_NO_COOKIE (net.ipv4.tcp_fastopen=0x207)",
+	  1 },
+	{ "server_accepts",
+	  "the investigation's Fast Open listener accepts the connections above",
 	  1 },
 };
 const int tfo_ncases = sizeof(tfo_cases) / sizeof(tfo_cases[0]);
@@ -377,7 +400,9 @@ static int setup_namespace(struct case_ctx *c)
 		return -1;
 	/* On every address of lo, 127.0.0.1 first (getsockname() below). */
 	c->v4.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (listener((struct sockaddr *)&c->v4, sizeof(c->v4), LISTEN_QLEN) < 0)
+	c->listen_fd =
+		listener((struct sockaddr *)&c->v4, sizeof(c->v4), LISTEN_QLEN);
+	if (c->listen_fd < 0 || fcntl(c->listen_fd, F_SETFL, O_NONBLOCK))
 		return -1;
 	c->v4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	/* Same port on ::1, so both families reach a listener. */

@@ -288,7 +288,8 @@ static void print_accept_text(const struct tfo_event *e, const char *cookie,
 			       "a cookie request" :
 			       "a cookie",
 		       e->syn.payload);
-	if (cookie && strcmp(cookie, "none") && strcmp(cookie, "request"))
+	if (cookie && strcmp(cookie, "none") != 0 &&
+	    strcmp(cookie, "request") != 0)
 		printf("; cookie %s%s", cookie,
 		       inferred ? " (inferred: its data was not taken; a full "
 				  "Fast Open queue does the same)" :
@@ -333,11 +334,12 @@ static void print_accept_json(const struct tfo_event *e, const char *cookie,
 }
 
 void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
-		       const char *tfo_option, const char *case_name)
+		       const char *case_name)
 {
 	struct tfo_netns *ns = tfo_netstat_seen(&r->netstat, e);
+	const char *opt = e->syn.seen ? tfo_syn_option(&e->syn) : NULL;
 	bool inferred;
-	const char *cookie = accept_cookie(e, tfo_option, &inferred);
+	const char *cookie = accept_cookie(e, opt, &inferred);
 
 	if (e->ret < 0)
 		return; /* no connection: nothing to say about Fast Open */

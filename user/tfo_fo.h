@@ -50,9 +50,9 @@ void tfo_fo_account(struct tfo_report *r, const struct tfo_event *e,
 /* A send that is in progress, for the verdict's list. */
 void tfo_progress_add(struct tfo_report *r, const struct tfo_progress *p);
 
-/* accept() of a traced listener (@tfo_option: its SYN's, decoded). */
+/* accept() of a traced listener. */
 void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
-		       const char *tfo_option, const char *case_name);
+		       const char *case_name);
 
 void tfo_fo_verdict_text(struct tfo_report *r);
 void tfo_fo_verdict_json(struct tfo_report *r, json_object *o);

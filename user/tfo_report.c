@@ -567,9 +567,7 @@ void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
 		return;
 	}
 	if (e->kind == TFO_EV_ACCEPT) {
-		tfo_report_accept(r, e,
-				  e->syn.seen ? tfo_option(&e->syn) : NULL,
-				  case_name);
+		tfo_report_accept(r, e, case_name);
 		return;
 	}
 	decode(r, e, case_name, attempt, &v);
@@ -737,6 +735,11 @@ static void print_verdict_text(struct tfo_report *r)
 	tfo_fo_verdict_text(r);
 	if (lost)
 		printf("  lost:   %llu events (ring buffer full)\n", lost);
+}
+
+const char *tfo_syn_option(const struct tfo_syn *syn)
+{
+	return tfo_option(syn);
 }
 
 void tfo_report_watch(struct tfo_report *r, pid_t pid, bool all_new)

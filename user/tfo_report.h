@@ -75,5 +75,7 @@ void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
 void tfo_report_watch(struct tfo_report *r, pid_t pid, bool all_new);
 void tfo_report_verdict(struct tfo_report *r);
 void tfo_report_close(struct tfo_report *r);
+/* The Fast Open option of a SYN: "cookie", "cookie request" or NULL. */
+const char *tfo_syn_option(const struct tfo_syn *syn);
 
 #endif
