@@ -771,7 +771,7 @@ def test_answer_after_the_syscall():
     event says later what came: the retransmitted SYN was acked alone."""
     (res,) = fastopen_scenario(
         [traced(python(), NONBLOCK, "PORT", "2", "--keep-open")],
-        server="--hold-ms 300")
+        server="--hold")
     events, sends, lines = _client_events(res)
     eq(lines, ["sendto ret=-1 errno=EINPROGRESS", "sendto ret=18 errno=none"],
        "client's own results", res)
