@@ -10,6 +10,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -19,6 +20,10 @@
 
 #define MAX_ERRNO 4095
 #define TRACER_IPPROTO_TCP 6
+#define EINPROGRESS 115
+#define TRACER_AF_INET6 10
+#define TRACER_ETH_P_IP 0x0800
+#define TRACER_ETH_P_IPV6 0x86DD
 
 /* Syscall numbers of this architecture, set by the loader from <sys/syscall.h>. */
 const volatile long nr_sendto = -1;
@@ -26,6 +31,9 @@ const volatile long nr_sendmsg = -1;
 const volatile long nr_sendmmsg = -1;
 const volatile long nr_connect = -1;
 const volatile long nr_write = -1;
+const volatile long nr_accept = -1;
+const volatile long nr_accept4 = -1;
+const volatile long nr_listen = -1;
 /* Report only sends that ask for Fast Open (default), or every send (--all). */
 const volatile bool only_fastopen = true;
 /* The libc wrappers are probed (their programs loaded and attached). */
@@ -74,6 +82,58 @@ struct {
 	__type(value, __u32);
 } sk_owner SEC(".maps");
 
+/*
+ * Fast Open attempts whose answer (the SYN-ACK) had not been processed when
+ * their syscall returned (nonblocking sends): socket -> the send's event,
+ * emitted again as TFO_EV_FO_RESULT once settle_pending() finds it known.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct tfo_event);
+} pending_fo SEC(".maps");
+
+/*
+ * TCP_FASTOPEN_CONNECT sockets whose connect() was traced: their first
+ * write is traced too, even once the socket is connected.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} foc_first_write SEC(".maps");
+
+/* A connection request as a traced listener's netns received it. */
+struct syn_key {
+	__u32 raddr[4]; /* remote address (IPv4 in raddr[0]) */
+	__u16 rport; /* remote port, network order */
+	__u16 lport; /* local port, host order */
+	__u32 netns;
+};
+
+/* Ports traced processes listen on: (netns, port) -> 1. */
+struct listen_key {
+	__u32 netns;
+	__u32 port;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct listen_key);
+	__type(value, __u8);
+} listen_ports SEC(".maps");
+
+/* SYNs to those ports, until accept() takes their connection. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct syn_key);
+	__type(value, struct tfo_syn);
+} syn_rcv SEC(".maps");
+
 /* What the libc wrapper was given, until the syscall it makes begins. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -90,6 +150,12 @@ struct {
 __u64 nr_inflight = 0;
 /* Entries in sk_owner: gates the softirq-side hooks the same way. */
 __u64 nr_owned_socks = 0;
+/* Entries in pending_fo: the same for the hooks that settle them. */
+__u64 nr_pending_fo = 0;
+/* Entries in foc_first_write. */
+__u64 nr_foc_socks = 0;
+/* Entries in listen_ports: gates the receive hook (no listener: one load). */
+__u64 nr_listen_ports = 0;
 
 /* Never written: the zeroed value new inflight entries start from. */
 struct {
@@ -116,6 +182,8 @@ static __always_inline enum tfo_syscall syscall_kind(long nr)
 		return TFO_SYS_CONNECT;
 	if (nr == nr_write)
 		return TFO_SYS_WRITE;
+	if (nr == nr_accept || nr == nr_accept4)
+		return TFO_SYS_ACCEPT;
 	return TFO_SYS_NONE;
 }
 
@@ -178,6 +246,184 @@ static __always_inline bool tcp_fastopen_connect(struct sock *sk)
 	if (BPF_CORE_READ(sk, sk_protocol) != TRACER_IPPROTO_TCP)
 		return false;
 	return BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_connect);
+}
+
+/* ------------------------------------------------------ Fast Open facts */
+
+/*
+ * Active Fast Open switched off in the socket's namespace by blackhole
+ * detection when this SYN was built: tcp_fastopen_active_should_disable()
+ * says so while tfo_active_disable_times > 0 and the timeout has not run out,
+ * and marks the socket syn_fastopen_ch once it has. Read at the send's exit,
+ * before this very connection could move the counter.
+ */
+static __always_inline bool active_tfo_disabled(struct sock *sk)
+{
+	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	if (!bpf_core_field_exists(net->ipv4.tfo_active_disable_times) ||
+	    !bpf_core_field_exists(
+		    net->ipv4.sysctl_tcp_fastopen_blackhole_timeout))
+		return false;
+	if (!BPF_CORE_READ(net, ipv4.sysctl_tcp_fastopen_blackhole_timeout) ||
+	    !BPF_CORE_READ(net, ipv4.tfo_active_disable_times.counter))
+		return false;
+	return !BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen_ch);
+}
+
+/* The answer to the SYN, as tcp_rcv_fastopen_synack() leaves it. */
+static __always_inline void read_fo_answer(struct sock *sk,
+					   struct tfo_fastopen *fo)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	fo->syn_data_acked = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data_acked);
+	fo->client_fail =
+		BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_client_fail);
+	fo->state = sock_state(sk);
+}
+
+/* What the SYN was, as tcp_send_syn_data() and tcp_syn_options() left it. */
+static __always_inline void read_fo_syn(struct sock *sk,
+					struct tfo_fastopen *fo)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	fo->read = 1;
+	fo->syn_fastopen = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen);
+	fo->syn_data = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data);
+	fo->no_cookie_opt =
+		BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_no_cookie);
+	fo->active_disabled = active_tfo_disabled(sk);
+	read_fo_answer(sk, fo);
+}
+
+/*
+ * Is the answer in @fo final? tcp_rcv_synsent_state_process() moves the
+ * socket to ESTABLISHED (tcp_finish_connect()) before
+ * tcp_rcv_fastopen_synack() sets syn_data_acked or fastopen_client_fail, so
+ * a socket past SYN_SENT may still be in between: only those bits, or a
+ * point known to come after that processing (@after: the socket's next
+ * frame, or a blocking call that waited for the handshake and took the
+ * socket lock back), settle it.
+ */
+static __always_inline bool fo_answer_known(const struct tfo_fastopen *fo,
+					    bool after)
+{
+	if (fo->syn_data_acked || fo->client_fail >= TFO_DATA_NOT_ACKED)
+		return true;
+	if (fo->state == TCP_SYN_SENT)
+		return false;
+	return after;
+}
+
+/*
+ * An attempt whose answer came later: emit the send's record again with
+ * the answer (TFO_EV_FO_RESULT), once. @how is enum tfo_settled_by;
+ * @closed_from the state a closing socket left (0 for a frame).
+ */
+static __always_inline void settle_pending(struct sock *sk, __u8 how,
+					   __u8 closed_from)
+{
+	__u64 key = (__u64)sk;
+	struct tfo_event *ev, *rec;
+
+	if (!nr_pending_fo)
+		return;
+	ev = bpf_map_lookup_elem(&pending_fo, &key);
+	if (!ev)
+		return;
+	read_fo_answer(sk, &ev->fo);
+	if (how == TFO_SETTLED_FRAME && !fo_answer_known(&ev->fo, true))
+		return; /* a SYN retransmission */
+	ev->fo.settled_by = how;
+	ev->fo.closed_from = closed_from;
+	ev->kind = TFO_EV_FO_RESULT;
+	ev->ts_exit_ns = bpf_ktime_get_ns();
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		__sync_fetch_and_add(&lost_events, 1);
+		return;
+	}
+	__builtin_memcpy(rec, ev, sizeof(*rec));
+	/* Two hooks racing for one socket: only the one that deletes emits. */
+	if (bpf_map_delete_elem(&pending_fo, &key)) {
+		bpf_ringbuf_discard(rec, 0);
+		return;
+	}
+	__sync_fetch_and_add(&nr_pending_fo, -1);
+	bpf_ringbuf_submit(rec, 0);
+}
+
+/*
+ * At the send's exit: did it send a SYN asking for Fast Open (MSG_FASTOPEN,
+ * or a TCP_FASTOPEN_CONNECT socket), and is the answer known yet?
+ */
+static __always_inline void finish_fastopen(struct tfo_event *ev)
+{
+	struct sock *sk = (struct sock *)ev->sk;
+
+	if (!sk || ev->sock_protocol != TRACER_IPPROTO_TCP || !ev->syn.seen)
+		return;
+	if (!(ev->flags & TFO_MSG_FASTOPEN) && !ev->fastopen_connect)
+		return;
+	ev->fo_attempt = 1;
+	read_fo_syn(sk, &ev->fo);
+	/*
+	 * A blocking call waited in inet_wait_for_connect() until
+	 * sk_state_change(), which tcp_rcv_synsent_state_process() calls after
+	 * tcp_rcv_fastopen_synack(), then took the socket lock back.
+	 */
+	if (fo_answer_known(&ev->fo, !ev->nonblock || ev->fo.post_syn_frame))
+		ev->fo.settled_by = TFO_SETTLED_SYSCALL;
+}
+
+/* An attempt not settled at exit waits in pending_fo for its answer. */
+static __always_inline void keep_pending(const struct tfo_event *ev)
+{
+	__u64 key = ev->sk;
+
+	if (!ev->fo_attempt || ev->fo.settled_by != TFO_SETTLED_NOT)
+		return;
+	if (!bpf_map_update_elem(&pending_fo, &key, ev, BPF_NOEXIST))
+		__sync_fetch_and_add(&nr_pending_fo, 1);
+}
+
+/* TCP_FASTOPEN_CONNECT: remember a connect()ed socket until its first write. */
+static __always_inline void track_first_write(const struct tfo_event *ev)
+{
+	__u64 key = ev->sk;
+	__u8 one = 1;
+
+	if (!key)
+		return;
+	if (ev->syscall == TFO_SYS_CONNECT && ev->fastopen_connect &&
+	    (ev->ret == 0 || ev->ret == -EINPROGRESS)) {
+		if (!bpf_map_update_elem(&foc_first_write, &key, &one,
+					 BPF_NOEXIST))
+			__sync_fetch_and_add(&nr_foc_socks, 1);
+	} else if (ev->first_write &&
+		   !bpf_map_delete_elem(&foc_first_write, &key)) {
+		__sync_fetch_and_add(&nr_foc_socks, -1);
+	}
+}
+
+static __always_inline bool is_first_write(struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	return nr_foc_socks && sk &&
+	       bpf_map_lookup_elem(&foc_first_write, &key) != NULL;
+}
+
+/* A closed socket's entries go (its address may be reused). */
+static __always_inline void forget_closed(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	if (nr_foc_socks && !bpf_map_delete_elem(&foc_first_write, &key))
+		__sync_fetch_and_add(&nr_foc_socks, -1);
 }
 
 /* ------------------------------------------------------------------ libc */
@@ -298,6 +544,7 @@ static __always_inline bool decode_send_args(enum tfo_syscall sc,
 		s->addrlen = (int)a[2];
 		break;
 	case TFO_SYS_WRITE:
+	case TFO_SYS_ACCEPT: /* fd: the listener */
 		break;
 	default:
 		return false;
@@ -313,12 +560,44 @@ static __always_inline bool send_is_wanted(enum tfo_syscall sc,
 					   const struct send_args *s,
 					   struct sock *sk, bool foc)
 {
+	bool unconnected;
+
+	if (sc == TFO_SYS_ACCEPT)
+		return sk &&
+		       BPF_CORE_READ(sk, sk_protocol) == TRACER_IPPROTO_TCP;
 	if (sc == TFO_SYS_CONNECT)
 		return foc;
+	unconnected = foc && (sock_state(sk) == TCP_CLOSE ||
+			      sock_state(sk) == TCP_SYN_SENT);
 	if (sc == TFO_SYS_WRITE)
-		return foc && (sock_state(sk) == TCP_CLOSE ||
-			       sock_state(sk) == TCP_SYN_SENT);
-	return !only_fastopen || (s->flags & TFO_MSG_FASTOPEN) || foc;
+		return unconnected || (foc && is_first_write(sk));
+	return !only_fastopen || (s->flags & TFO_MSG_FASTOPEN) || unconnected ||
+	       (foc && is_first_write(sk));
+}
+
+/* Nonblocking: O_NONBLOCK on the file (which __sys_sendto(),
+ * ____sys_sendmsg() and sock_write_iter() turn into MSG_DONTWAIT), or
+ * MSG_DONTWAIT itself. */
+static __always_inline __u8 sock_nonblock(struct sock *sk, __u32 flags)
+{
+	if (flags & TFO_MSG_DONTWAIT)
+		return 1;
+	return (BPF_CORE_READ(sk, sk_socket, file, f_flags) & TFO_O_NONBLOCK) !=
+	       0;
+}
+
+/* What every send records of a socket, however it got it. */
+static __always_inline void fill_tcp_info(struct tfo_event *ev, struct sock *sk)
+{
+	ev->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	ev->nonblock = sock_nonblock(sk, ev->flags);
+	if (ev->sock_protocol != TRACER_IPPROTO_TCP)
+		return;
+	ev->fastopen_connect = tcp_fastopen_connect(sk);
+	ev->netns_tcp_fastopen = BPF_CORE_READ(sk, __sk_common.skc_net.net,
+					       ipv4.sysctl_tcp_fastopen);
+	ev->first_write = ev->syscall != TFO_SYS_CONNECT &&
+			  ev->fastopen_connect && is_first_write(sk);
 }
 
 static __always_inline void fill_sock_info(struct tfo_event *ev,
@@ -331,11 +610,7 @@ static __always_inline void fill_sock_info(struct tfo_event *ev,
 	ev->sock_type = BPF_CORE_READ(sk, sk_type);
 	ev->sock_protocol = BPF_CORE_READ(sk, sk_protocol);
 	ev->state_at_entry = sock_state(sk);
-	if (ev->sock_protocol != TRACER_IPPROTO_TCP)
-		return;
-	ev->fastopen_connect = tcp_fastopen_connect(sk);
-	ev->netns_tcp_fastopen = BPF_CORE_READ(sk, __sk_common.skc_net.net,
-					       ipv4.sysctl_tcp_fastopen);
+	fill_tcp_info(ev, sk);
 }
 
 /* The inflight entry of the current thread, made on its first send. */
@@ -388,11 +663,7 @@ static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
 	ev->sock_type = sk->sk_type;
 	ev->sock_protocol = sk->sk_protocol;
 	ev->state_at_entry = ev->nstates ? ev->states[0] : state_at_entry;
-	if (ev->sock_protocol == TRACER_IPPROTO_TCP) {
-		ev->fastopen_connect = tcp_fastopen_connect(sk);
-		ev->netns_tcp_fastopen = BPF_CORE_READ(
-			sk, __sk_common.skc_net.net, ipv4.sysctl_tcp_fastopen);
-	}
+	fill_tcp_info(ev, sk);
 	own_socket(ev, ev->tid);
 }
 
@@ -401,6 +672,85 @@ static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
 static __always_inline bool sock_is_fd(const struct sock *sk, int fd)
 {
 	return sk && sock_from_fd(fd) == sk;
+}
+
+/* ------------------------------------------------------------ server side */
+
+static __always_inline __u32 sock_netns(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* listen() or accept() of a traced process: watch SYNs to its port. */
+static __always_inline void watch_listener(struct sock *sk)
+{
+	struct listen_key key = {};
+	__u8 one = 1;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != TRACER_IPPROTO_TCP)
+		return;
+	key.netns = sock_netns(sk);
+	key.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!bpf_map_update_elem(&listen_ports, &key, &one, BPF_NOEXIST))
+		__sync_fetch_and_add(&nr_listen_ports, 1);
+}
+
+/* The SYN's key as the accepted socket sees its connection. */
+static __always_inline void child_syn_key(struct sock *sk, struct syn_key *k)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family == TRACER_AF_INET6) {
+		BPF_CORE_READ_INTO(&k->raddr, sk,
+				   __sk_common.skc_v6_daddr.in6_u.u6_addr32);
+		/* an IPv4 peer of a dual-stack listener: ::ffff:a.b.c.d */
+		if (!k->raddr[0] && !k->raddr[1] &&
+		    k->raddr[2] == (__u32)bpf_htonl(0xffff)) {
+			k->raddr[0] = k->raddr[3];
+			k->raddr[2] = k->raddr[3] = 0;
+		}
+	} else {
+		k->raddr[0] = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	}
+	k->rport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	k->netns = sock_netns(sk);
+}
+
+/*
+ * accept() returned @fd: the connection, the SYN that opened it, and its
+ * listener's Fast Open queue. syn_data_acked on the child is set by
+ * tcp_fastopen_add_skb() when tcp_try_fastopen() took the SYN's data.
+ */
+static __always_inline void finish_accept(struct tfo_event *ev, long fd)
+{
+	struct sock *lsk = (struct sock *)ev->sk;
+	struct sock *child = fd >= 0 ? sock_from_fd((int)fd) : NULL;
+	struct tcp_sock *tp = (struct tcp_sock *)child;
+	struct syn_key key = {};
+	struct tfo_syn *syn;
+
+	ev->kind = TFO_EV_ACCEPT;
+	ev->acc.listen_fd = ev->fd;
+	ev->fd = (int)fd;
+	if (lsk)
+		ev->acc.max_qlen =
+			BPF_CORE_READ((struct inet_connection_sock *)lsk,
+				      icsk_accept_queue.fastopenq.max_qlen);
+	if (!child)
+		return;
+	ev->acc.child = (__u64)child;
+	ev->acc.data_acked = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data_acked);
+	ev->acc.tfo_child = 2;
+	if (bpf_core_field_exists(tp->syn_fastopen_child))
+		ev->acc.tfo_child =
+			BPF_CORE_READ_BITFIELD_PROBED(tp, syn_fastopen_child);
+	child_syn_key(child, &key);
+	syn = bpf_map_lookup_elem(&syn_rcv, &key);
+	if (!syn)
+		return;
+	ev->syn = *syn;
+	bpf_map_delete_elem(&syn_rcv, &key);
 }
 
 static __always_inline int on_syscall_enter(enum tfo_syscall sc,
@@ -416,7 +766,8 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 	take_libc_call(sc, &libc);
 	if (!decode_send_args(sc, args, &s))
 		return 0;
-	if (sock_at_entry || sc == TFO_SYS_CONNECT || sc == TFO_SYS_WRITE)
+	if (sock_at_entry || sc == TFO_SYS_CONNECT || sc == TFO_SYS_WRITE ||
+	    sc == TFO_SYS_ACCEPT)
 		sk = sock_from_fd(s.fd);
 	else
 		sk = NULL; /* see sock_at_entry */
@@ -446,8 +797,13 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 	f->ev.family = user_sa_family(s.uaddr, s.addrlen);
 	f->ev.libc = libc;
 	bpf_get_current_comm(f->ev.comm, sizeof(f->ev.comm));
+	if (s.flags & TFO_MSG_DONTWAIT)
+		f->ev.nonblock = 1; /* the socket may come later (--all) */
 	fill_sock_info(&f->ev, sk);
-	own_socket(&f->ev, tid);
+	if (sc == TFO_SYS_ACCEPT)
+		watch_listener(sk); /* its later SYNs, for -p */
+	else
+		own_socket(&f->ev, tid);
 	return 0;
 }
 
@@ -474,12 +830,26 @@ static __always_inline int on_syscall_exit(long ret)
 		return 0;
 	f->ev.ret = ret;
 	f->ev.ts_exit_ns = bpf_ktime_get_ns();
+	if (f->ev.syscall == TFO_SYS_ACCEPT)
+		finish_accept(&f->ev, ret);
+	else
+		finish_fastopen(&f->ev);
 	if (bpf_ringbuf_output(&events, &f->ev, sizeof(f->ev),
 			       wakeup_flags(sizeof(f->ev) + 8)))
 		__sync_fetch_and_add(&lost_events, 1);
+	keep_pending(&f->ev);
+	track_first_write(&f->ev);
 	disown_socket(&f->ev);
 	f->active = 0;
 	__sync_fetch_and_add(&nr_inflight, -1);
+	return 0;
+}
+
+/* listen() of a traced process returned 0 for socket @fd. */
+static __always_inline int on_listen_exit(long fd)
+{
+	if (current_is_traced())
+		watch_listener(sock_from_fd((int)fd));
 	return 0;
 }
 
@@ -523,6 +893,8 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(tfo_sys_exit, struct pt_regs *regs, long ret)
 {
 	/* regs is a trusted BTF pointer here: a plain load, no helper. */
+	if ((long)regs->orig_ax == nr_listen && ret == 0)
+		return on_listen_exit(regs->di); /* x86_64: di is preserved */
 	if (!nr_inflight || syscall_kind(regs->orig_ax) == TFO_SYS_NONE)
 		return 0;
 	return on_syscall_exit(ret);
@@ -561,9 +933,15 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tfo_set_state, const struct sock *sk, const int oldstate,
 	     const int newstate)
 {
-	struct inflight *f = inflight_of_sock(sk);
+	struct inflight *f;
 	__u32 n;
 
+	/* The connection got past the handshake or ended: settled answers. */
+	if (newstate != TCP_ESTABLISHED && newstate != TCP_SYN_SENT)
+		settle_pending((struct sock *)sk, TFO_SETTLED_STATE, oldstate);
+	if (newstate == TCP_CLOSE)
+		forget_closed(sk);
+	f = inflight_of_sock(sk);
 	/* --all: the first change of a send's socket, before sock_send_length
 	 * (tcp_v4_connect() going to SYN_SENT) */
 	if (!f && !sock_at_entry) {
@@ -583,16 +961,27 @@ int BPF_PROG(tfo_set_state, const struct sock *sk, const int oldstate,
 	return 0;
 }
 
-static __always_inline void record_syn(struct sk_buff *skb, struct tfo_syn *syn)
+/* The first SYN of the call; a later frame past SYN_SENT comes after the
+ * SYN-ACK's processing (see fo_answer_known()). */
+static __always_inline void on_send_frame(struct inflight *f, struct sock *sk,
+					  struct sk_buff *skb)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	unsigned char *data = BPF_CORE_READ(skb, data);
 	__u16 th_off = BPF_CORE_READ(skb, transport_header);
 	__u32 len = BPF_CORE_READ(skb, len);
+	struct tfo_syn *syn = &f->ev.syn;
 	__u32 before, hdr_len;
 	struct tcphdr th;
 
-	if (bpf_probe_read_kernel(&th, sizeof(th), head + th_off) || !th.syn)
+	if (bpf_probe_read_kernel(&th, sizeof(th), head + th_off))
+		return;
+	if (!th.syn) {
+		if (sock_state(sk) != TCP_SYN_SENT)
+			f->ev.fo.post_syn_frame = 1;
+		return;
+	}
+	if (syn->seen)
 		return;
 	hdr_len = th.doff * 4;
 	before = head + th_off - data; /* link and network headers */
@@ -613,12 +1002,88 @@ int BPF_PROG(tfo_dev_queue, struct sk_buff *skb)
 	struct sock *sk = skb->sk;
 	struct inflight *f;
 
-	if (!sk)
+	if (!sk || (!nr_owned_socks && !nr_pending_fo))
 		return 0;
 	f = inflight_of_sock(sk);
-	if (!f || f->ev.syn.seen || f->ev.sock_protocol != TRACER_IPPROTO_TCP)
+	if (f && f->ev.sock_protocol == TRACER_IPPROTO_TCP)
+		on_send_frame(f, sk, skb);
+	settle_pending(sk, TFO_SETTLED_FRAME, 0);
+	return 0;
+}
+
+/* Read a received SYN's TCP header at @th (IP payload of @ip_payload bytes). */
+static __always_inline void parse_rcv_syn(unsigned char *th_ptr,
+					  __u32 ip_payload, struct tfo_syn *syn)
+{
+	struct tcphdr th;
+	__u32 hdr_len;
+
+	if (bpf_probe_read_kernel(&th, sizeof(th), th_ptr))
+		return;
+	hdr_len = th.doff * 4;
+	syn->seen = 1;
+	syn->tcp_flags = ((__u8 *)&th)[13];
+	syn->payload = ip_payload > hdr_len ? ip_payload - hdr_len : 0;
+	syn->opts_len = hdr_len > sizeof(th) ? hdr_len - sizeof(th) : 0;
+	if (syn->opts_len > TFO_TCP_OPTS_LEN)
+		syn->opts_len = TFO_TCP_OPTS_LEN;
+	bpf_probe_read_kernel(syn->opts, sizeof(syn->opts),
+			      th_ptr + sizeof(th));
+}
+
+/*
+ * Frames coming in while a traced process listens: keep the SYNs to its
+ * ports (their Fast Open option and data) until accept() takes the
+ * connection. skb->data is the network header here (the tracepoint fires at
+ * the top of __netif_receive_skb_core(), after eth_type_trans()).
+ */
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(tfo_rcv, struct sk_buff *skb)
+{
+	unsigned char *data;
+	struct listen_key lk;
+	struct syn_key key = {};
+	struct tfo_syn syn = {};
+	struct tcphdr th;
+	__u32 ip_payload;
+	__u16 proto;
+
+	if (!nr_listen_ports)
 		return 0;
-	record_syn(skb, &f->ev.syn);
+	data = skb->data;
+	proto = bpf_ntohs(skb->protocol);
+	if (proto == TRACER_ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), data) ||
+		    ip.protocol != TRACER_IPPROTO_TCP)
+			return 0;
+		key.raddr[0] = ip.saddr;
+		ip_payload = bpf_ntohs(ip.tot_len) - ip.ihl * 4;
+		data += ip.ihl * 4;
+	} else if (proto == TRACER_ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), data) ||
+		    ip6.nexthdr != TRACER_IPPROTO_TCP)
+			return 0;
+		__builtin_memcpy(key.raddr, &ip6.saddr, sizeof(key.raddr));
+		ip_payload = bpf_ntohs(ip6.payload_len);
+		data += sizeof(ip6);
+	} else {
+		return 0;
+	}
+	if (bpf_probe_read_kernel(&th, sizeof(th), data) || !th.syn || th.ack)
+		return 0;
+	lk.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	lk.port = bpf_ntohs(th.dest);
+	if (!bpf_map_lookup_elem(&listen_ports, &lk))
+		return 0;
+	key.rport = th.source;
+	key.lport = lk.port;
+	key.netns = lk.netns;
+	parse_rcv_syn(data, ip_payload, &syn);
+	bpf_map_update_elem(&syn_rcv, &key, &syn, BPF_ANY);
 	return 0;
 }
 

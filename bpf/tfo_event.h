@@ -16,6 +16,24 @@
 #define TFO_FENTRY_SLOTS 24
 
 #define TFO_MSG_FASTOPEN 0x20000000
+#define TFO_MSG_DONTWAIT 0x40
+#define TFO_O_NONBLOCK 04000
+
+/* What a record on the ring is. */
+enum tfo_event_kind {
+	TFO_EV_SEND, /* a traced send, at syscall exit */
+	TFO_EV_FO_RESULT, /* the answer to an earlier send's Fast Open SYN */
+	TFO_EV_ACCEPT, /* a traced listener's accept() */
+};
+
+/* Where a Fast Open attempt's answer was read (see on_syscall_exit()). */
+enum tfo_settled_by {
+	TFO_SETTLED_NOT, /* not known yet */
+	TFO_SETTLED_SYSCALL, /* the send's own syscall (it waited, or saw it) */
+	TFO_SETTLED_FRAME, /* a later frame of the socket: ACK or resent data */
+	TFO_SETTLED_STATE, /* the socket closed or was reset first */
+	TFO_SETTLED_END, /* tracing ended before the answer */
+};
 
 enum tfo_syscall {
 	TFO_SYS_NONE,
@@ -24,6 +42,7 @@ enum tfo_syscall {
 	TFO_SYS_SENDMMSG,
 	TFO_SYS_CONNECT,
 	TFO_SYS_WRITE,
+	TFO_SYS_ACCEPT, /* accept() and accept4() */
 	TFO_SYS_MAX,
 };
 
@@ -70,7 +89,46 @@ struct tfo_syn {
 	__u8 opts[TFO_TCP_OPTS_LEN];
 };
 
+/*
+ * tcp_sock facts of a Fast Open attempt: set when the SYN is built
+ * (tcp_send_syn_data(), tcp_syn_options(), tcp_fastopen_cookie_check()) and
+ * when the SYN-ACK is processed (tcp_rcv_fastopen_synack()).
+ */
+struct tfo_fastopen {
+	__u8 read; /* read from the socket */
+	__u8 syn_fastopen; /* the SYN carried a Fast Open option */
+	__u8 syn_data; /* the SYN carried data */
+	__u8 syn_data_acked; /* the SYN-ACK acked that data */
+	__u8 client_fail; /* fastopen_client_fail: enum tcp_fastopen_client_fail */
+	__u8 no_cookie_opt; /* TCP_FASTOPEN_NO_COOKIE set on the socket */
+	__u8 active_disabled; /* blackhole detection: active TFO off in the netns */
+	__u8 settled_by; /* enum tfo_settled_by */
+	__u8 state; /* TCP state when read */
+	__u8 post_syn_frame; /* a frame after the handshake left during the call */
+	__u8 closed_from; /* TFO_SETTLED_STATE: the state the socket left */
+	__u8 pad[5];
+};
+
+/*
+ * accept() on a traced listener (TFO_EV_ACCEPT): fd is the new descriptor,
+ * syn the SYN as it was received (netif_receive_skb), if it was seen.
+ */
+struct tfo_accept {
+	__u64 child; /* the accepted socket */
+	__s32 listen_fd;
+	__s32 max_qlen; /* the listener's TCP_FASTOPEN queue length */
+	__u8 data_acked; /* the child's syn_data_acked: SYN data taken */
+	__u8 tfo_child; /* syn_fastopen_child: 1, 0, or 2 if not in this kernel */
+	__u8 pad[6];
+};
+
 struct tfo_event {
+	__u32 kind; /* enum tfo_event_kind */
+	__u32 netns; /* inode number of the socket's network namespace */
+	__u8 nonblock; /* O_NONBLOCK on the file, or MSG_DONTWAIT */
+	__u8 fo_attempt; /* the call sent a SYN asking for Fast Open */
+	__u8 first_write; /* first write after a TCP_FASTOPEN_CONNECT connect() */
+	__u8 pad0[5];
 	__u64 ts_enter_ns;
 	__u64 ts_exit_ns;
 	__u64 sk; /* kernel socket, to correlate; 0 if fd is not a socket */
@@ -98,6 +156,8 @@ struct tfo_event {
 	__u32 lost_frames; /* frames deeper than TFO_MAX_DEPTH */
 	struct tfo_origin origin;
 	struct tfo_syn syn;
+	struct tfo_fastopen fo;
+	struct tfo_accept acc;
 	char comm[TFO_COMM_LEN];
 };
 

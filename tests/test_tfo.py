@@ -8,19 +8,22 @@ fails").
 """
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import tempfile
 import time
 
-from lib import (BACKEND, MSG_FASTOPEN, SRC_PROGS, TRACER, check,
-                 default_backend, eq, exit_code, feature, fields, find,
-                 find_one, in_netns, need_root, need_tracer, note, probe,
-                 prog, python, run, split_output, tracer_argv)
+from lib import (BACKEND, MSG_FASTOPEN, SRC_PROGS, TRACER, Result, check,
+                 contains, default_backend, eq, exit_code, feature, fields,
+                 find, find_one, in_netns, need_root, need_tracer, note,
+                 probe, prog, python, run, skip, split_output, tracer_argv)
 
 BACKENDS = ("fentry", "kprobe", "tracepoint")
 CASES = ("sendto", "sendmsg_noaddr", "sendmsg_addr", "send", "connect_sendmsg",
          "raw_sendmsg_noaddr", "client_disabled", "connected", "udp",
-         "ipv6_sendmsg_noaddr", "sendmsg_scm_rights", "fastopen_connect")
+         "ipv6_sendmsg_noaddr", "sendmsg_scm_rights", "fastopen_connect",
+         "nonblock_sendto", "server_refuses", "client_no_cookie")
 SEND_KEYS = ("case", "pid", "comm", "syscall", "flags", "libc_flags",
              "libc_function", "addrlen", "ret", "errno", "origin",
              "tcp_states", "syn", "syn_data", "backend")
@@ -471,3 +474,390 @@ def test_attach_to_pid():
         fields(e, "-p PID send", syscall="sendmsg", errno="EINVAL",
                flags=MSG_FASTOPEN, libc_flags=MSG_FASTOPEN,
                libc_function="sendmsg")
+
+
+# ------------------------------------ Fast Open outcomes: the built-in cases
+#
+# Each send has an `outcome` (success, in_progress, rejected) and, when it
+# sent a SYN asking for Fast Open, a `fastopen` object read from the socket
+# (KERNEL-NOTES, "Fast Open outcomes"); the verdict counts attempts and
+# checks them against the namespace's TcpExt counters.
+
+REJECTING = ("EINVAL", "EOPNOTSUPP", "EISCONN")
+
+
+def test_builtin_outcomes():
+    """success / in_progress / rejected follow the errno, on every backend."""
+    for backend, sends in backend_runs():
+        for e in sends:
+            what = f"case {e['case']} ({backend})"
+            if e["ret"] >= 0:
+                want = "success"
+            elif e["errno"] in ("EINPROGRESS", "EALREADY"):
+                want = "in_progress"
+            else:
+                want = "rejected"
+            eq(e.get("outcome"), want, f"{what}: outcome")
+
+
+def test_case_nonblock_sendto():
+    """MSG_DONTWAIT without a cookie: EINPROGRESS after a SYN with a cookie
+    request (not a rejection); with the cookie: data in the SYN, acked."""
+    for backend, sends in backend_runs():
+        first = case_event(sends, "nonblock_sendto", attempt=1)
+        what = f"nonblock_sendto #1 ({backend})"
+        fields(first, what, errno="EINPROGRESS", outcome="in_progress",
+               nonblocking=True, syn=True, syn_data=False)
+        fields(first["fastopen"], what + " fastopen", cookie="request",
+               data_in_syn=0, fail_reason="cookie_unavailable",
+               data_acked=False, no_cookie=False, active_disabled=False)
+        second = case_event(sends, "nonblock_sendto", attempt=2)
+        what = f"nonblock_sendto #2 ({backend})"
+        fields(second, what, errno=None, outcome="success", nonblocking=True)
+        check(second["ret"] > 0, f"{what}: no bytes sent: {second}")
+        fields(second["fastopen"], what + " fastopen", cookie="sent",
+               data_in_syn=second["ret"], data_acked=True, fail_reason=None)
+
+
+def test_case_server_refuses():
+    for backend, sends in backend_runs():
+        e = case_event(sends, "server_refuses")
+        what = f"server_refuses ({backend})"
+        fields(e, what, outcome="success", errno=None)
+        fields(e["fastopen"], what + " fastopen", cookie="sent",
+               data_acked=False, fail_reason="data_not_acked",
+               answer_from="syscall")
+        check(e["fastopen"]["data_in_syn"] > 0, f"{what}: no data in SYN")
+
+
+def test_case_client_no_cookie():
+    for backend, sends in backend_runs():
+        e = case_event(sends, "client_no_cookie")
+        what = f"client_no_cookie ({backend})"
+        fields(e, what, outcome="success", errno=None, tfo_option=None)
+        fields(e["fastopen"], what + " fastopen", cookie="none",
+               no_cookie=True, data_acked=True, data_in_syn=e["ret"])
+
+
+def test_case_sendto_fastopen_objects():
+    """Blocking sendto: the answer is known when the call returns."""
+    for backend, sends in backend_runs():
+        first = case_event(sends, "sendto", attempt=1)
+        fields(first["fastopen"], f"sendto #1 ({backend})", cookie="request",
+               data_in_syn=0, data_acked=False,
+               fail_reason="cookie_unavailable", answer_from="syscall")
+        second = case_event(sends, "sendto", attempt=2)
+        fields(second["fastopen"], f"sendto #2 ({backend})", cookie="sent",
+               data_acked=True, fail_reason=None, answer_from="syscall")
+        for case in ("sendmsg_noaddr", "client_disabled", "udp"):
+            eq(case_event(sends, case)["fastopen"], None,
+               f"{case} ({backend}): fastopen (no Fast Open SYN left)")
+
+
+def test_builtin_verdict_fastopen_and_netstat():
+    """Rejections hold rejected sends only; fastopen counts the attempts;
+    the private namespace's TcpExt deltas equal BPF's own counts."""
+    for backend in allowed_backends():
+        res, events = builtin(backend)
+        sends = find(events, event="send")
+        v = events[-1]
+        what = f"verdict ({backend})"
+        rejected = [e for e in sends if e["outcome"] == "rejected"]
+        eq(len(v["rejections"]), len(rejected), what + ": rejections")
+        check(all(r["errno"] in REJECTING for r in v["rejections"]),
+              f"{what}: a rejection that is not one: {v['rejections']}")
+        eq([p["case"] for p in v["in_progress"]], ["nonblock_sendto"],
+           what + ": in_progress")
+        attempts = [e for e in sends if e["fastopen"]]
+        acked = [e for e in attempts if e["fastopen"]["data_acked"]]
+        fields(v["fastopen"], what + " fastopen", attempts=len(attempts),
+               data_acked=len(acked), fell_back=len(attempts) - len(acked),
+               not_known=0, no_cookie=1,
+               data_in_syn=len([e for e in attempts
+                                if e["fastopen"]["data_in_syn"]]))
+        fields(v["netstat"], what + " netstat",
+               TCPFastOpenActive=len(acked), TCPFastOpenActiveFail=1,
+               TCPFastOpenCookieReqd=v["fastopen"]["cookie_requests"],
+               TCPFastOpenBlackhole=0)
+        eq(v["netstat_disagreements"], [], what + ": netstat vs BPF")
+        eq([n["baseline"] for n in v["netstat_namespaces"]], ["new"],
+           what + ": the private namespace is new")
+
+
+def test_builtin_text_verdict():
+    res = run(tracer_argv("tfo"), timeout=60)
+    exit_code(res, 0)
+    for part in ("in progress (not rejections): 1 send",
+                 "outcome in progress (nonblocking): SYN with a cookie "
+                 "request sent, data not sent yet",
+                 "data not acked (data_not_acked)",
+                 "agrees with BPF"):
+        contains(res.out, part, "tracer tfo text output", res)
+
+
+# ------------------------- Fast Open outcomes: real programs, real servers
+
+SERVER = os.path.join(SRC_PROGS, "tfo_server.py")
+NONBLOCK = os.path.join(SRC_PROGS, "tfo_nonblock.py")
+
+
+def _shell_arg(arg):
+    """PORT and RPORT in an argument become the servers' ports."""
+    if "PORT" not in arg:
+        return shlex.quote(arg)
+    return '"' + arg.replace("RPORT", "$rport").replace("PORT", "$port") + '"'
+
+
+def fastopen_scenario(runs, server="", refusing=False):
+    """In a fresh network namespace (lo up, net.ipv4.tcp_fastopen=3), with
+    tests/progs/tfo_server.py (extra options SERVER) listening on 127.0.0.1
+    (PORT) and, with REFUSING, a second one without TCP_FASTOPEN (RPORT):
+    run each argv of RUNS one after the other, `tracer ... -- argv` as
+    given. Returns a list of Result, one per run."""
+    need_root()
+    with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
+        py = shlex.quote(python())
+        script = ["ip link set lo up",
+                  "echo 3 > /proc/sys/net/ipv4/tcp_fastopen",
+                  f"{py} {SERVER} {tmp}/port {server} >/dev/null & srv=$!"]
+        if refusing:
+            script.append(f"{py} {SERVER} {tmp}/rport --no-fastopen"
+                          " >/dev/null & rsrv=$!")
+        script.append(f"while [ ! -s {tmp}/port ]; do sleep 0.02; done")
+        script.append(f"port=$(cat {tmp}/port)")
+        if refusing:
+            script.append(f"while [ ! -s {tmp}/rport ]; do sleep 0.02; done")
+            script.append(f"rport=$(cat {tmp}/rport)")
+        for i, argv in enumerate(runs):
+            cmd = " ".join(_shell_arg(a) for a in argv)
+            script.append(f"{cmd} >{tmp}/out{i} 2>{tmp}/err{i};"
+                          f" echo $? >{tmp}/rc{i}")
+        script.append("kill $srv" + (" $rsrv" if refusing else ""))
+        res = run(["unshare", "-n", "sh", "-c", "\n".join(script)],
+                  timeout=90)
+        exit_code(res, 0)
+        results = []
+        for i, argv in enumerate(runs):
+            with open(f"{tmp}/out{i}") as o, open(f"{tmp}/err{i}") as e, \
+                    open(f"{tmp}/rc{i}") as rc:
+                results.append(Result(argv, int(rc.read()), o.read(),
+                                      e.read(), 0))
+        return results
+
+
+def traced(*argv, json_out=True):
+    return tracer_argv(*(("-j",) if json_out else ()), "tfo", "--", *argv)
+
+
+def _verdict(events):
+    v = find(events, event="verdict")
+    check(len(v) == 1, f"expected one verdict: {events}")
+    return v[0]
+
+
+def need_curl():
+    if not shutil.which("curl"):
+        skip("curl is not installed here (make deps installs it)")
+    return shutil.which("curl")
+
+
+def test_curl_fastopen_cookie_then_data():
+    """curl --tcp-fastopen (TCP_FASTOPEN_CONNECT, nonblocking) twice: first
+    connect() is EINPROGRESS after a SYN with a cookie request, not a
+    rejection; then connect() defers and send() puts the data in the SYN."""
+    curl = need_curl()
+    url = "http://127.0.0.1:PORT/"
+    first, second, text = fastopen_scenario(
+        [traced(curl, "-s", "--tcp-fastopen", url),
+         traced(curl, "-s", "--tcp-fastopen", url),
+         traced(curl, "-s", "--tcp-fastopen", url, json_out=False)])
+    for res in (first, second, text):
+        exit_code(res, 0)
+    events, _ = split_output(first.out)
+    conn = find_one(events, what="connect event", res=first, event="send",
+                    syscall="connect")
+    fields(conn, "curl #1 connect()", errno="EINPROGRESS",
+           outcome="in_progress", nonblocking=True, fastopen_connect=True)
+    fields(conn["fastopen"], "curl #1 connect() fastopen", cookie="request",
+           data_in_syn=0, fail_reason="cookie_unavailable")
+    write = find_one(events, what="first write", res=first, event="send",
+                     first_write=True)
+    fields(write, "curl #1 first write", outcome="success", fastopen=None)
+    v = _verdict(events)
+    fields(v, "curl #1 verdict", rejections=[], rejected_by=None)
+    fields(v["fastopen"], "curl #1 verdict fastopen", attempts=1,
+           cookie_requests=1, data_acked=0)
+    fields(v["netstat"], "curl #1 netstat", TCPFastOpenCookieReqd=1,
+           TCPFastOpenActive=0)
+    eq(v["netstat_disagreements"], [], "curl #1: netstat vs BPF")
+
+    events, _ = split_output(second.out)
+    conn = find_one(events, what="connect event", res=second, event="send",
+                    syscall="connect")
+    fields(conn, "curl #2 connect() (deferred)", ret=0, outcome="success",
+           syn=False, fastopen=None)
+    write = find_one(events, what="first write", res=second, event="send",
+                     first_write=True)
+    fields(write, "curl #2 first write", outcome="success", syn=True)
+    fields(write["fastopen"], "curl #2 fastopen", cookie="sent",
+           data_in_syn=write["ret"], data_acked=True, fail_reason=None)
+    v = _verdict(events)
+    fields(v["fastopen"], "curl #2 verdict fastopen", attempts=1,
+           data_acked=1, fell_back=0)
+    fields(v["netstat"], "curl #2 netstat", TCPFastOpenActive=1,
+           TCPFastOpenActiveFail=0, TCPFastOpenPassive=1)
+    eq(v["netstat_disagreements"], [], "curl #2: netstat vs BPF")
+    check("MSG_FASTOPEN" not in text.out.split("\nVerdict")[-1],
+          "curl's verdict names MSG_FASTOPEN, which no send carried", text)
+    contains(text.out, "kernel: rejected no send", "curl text verdict", text)
+    contains(text.out, "data acked by the SYN-ACK: Fast Open worked",
+             "curl text", text)
+
+
+def _client_events(res):
+    exit_code(res, 0)
+    events, other = split_output(res.out)
+    check(other and " pid=" in other[0], f"client output: {other}", res)
+    pid = int(other[0].split("pid=")[1])
+    return events, find(events, event="send", pid=pid), other[1:]
+
+
+def test_nonblocking_client():
+    """A nonblocking Python client: EINPROGRESS without a cookie (in
+    progress, not rejected), then data in the SYN, acked."""
+    (res,) = fastopen_scenario([traced(python(), NONBLOCK, "PORT", "2")])
+    events, sends, lines = _client_events(res)
+    eq(lines, ["sendto ret=-1 errno=EINPROGRESS", "sendto ret=18 errno=none"],
+       "client's own results", res)
+    eq(len(sends), 2, "send events", res)
+    fields(sends[0], "1st sendto", errno="EINPROGRESS", outcome="in_progress",
+           nonblocking=True)
+    fields(sends[0]["fastopen"], "1st sendto fastopen", cookie="request",
+           data_in_syn=0)
+    fields(sends[1], "2nd sendto", ret=18, outcome="success")
+    fields(sends[1]["fastopen"], "2nd sendto fastopen", cookie="sent",
+           data_in_syn=18, data_acked=True)
+    v = _verdict(events)
+    fields(v, "verdict", rejections=[])
+    eq(len(v["in_progress"]), 1, "verdict in_progress", res)
+    fields(v["netstat"], "netstat", TCPFastOpenActive=1,
+           TCPFastOpenCookieReqd=1)
+    eq(v["netstat_disagreements"], [], "netstat vs BPF")
+
+
+def test_server_refusing_fastopen():
+    """With a cookie, to a server without TCP_FASTOPEN: the SYN carries the
+    data, the server acks only the SYN: data_not_acked, and ActiveFail."""
+    runs = [traced(python(), NONBLOCK, "PORT", "1"),
+            traced(python(), NONBLOCK, "RPORT", "1")]
+    _, refused = fastopen_scenario(runs, refusing=True)
+    events, sends, lines = _client_events(refused)
+    eq(lines, ["sendto ret=18 errno=none"], "client's own result", refused)
+    e = find_one(sends, what="send event", res=refused)
+    fields(e, "sendto to the refusing server", outcome="success")
+    fields(e["fastopen"], "fastopen", cookie="sent", data_in_syn=18,
+           data_acked=False, fail_reason="data_not_acked")
+    v = _verdict(events)
+    fields(v["fastopen"], "verdict fastopen", attempts=1, data_acked=0,
+           fell_back=1)
+    fields(v["netstat"], "netstat", TCPFastOpenActiveFail=1,
+           TCPFastOpenActive=0)
+    eq(v["netstat_disagreements"], [], "netstat vs BPF")
+
+
+def test_answer_after_the_syscall():
+    """A nonblocking send whose SYN is dropped (full accept queue) returns
+    before any answer: data_acked is null at exit, and a fastopen_result
+    event says later what came: the retransmitted SYN was acked alone."""
+    (res,) = fastopen_scenario(
+        [traced(python(), NONBLOCK, "PORT", "2", "--keep-open")],
+        server="--hold")
+    events, sends, lines = _client_events(res)
+    eq(lines, ["sendto ret=-1 errno=EINPROGRESS", "sendto ret=18 errno=none"],
+       "client's own results", res)
+    e = sends[1]
+    fields(e["fastopen"], "2nd sendto at exit", cookie="sent",
+           data_in_syn=18, data_acked=None, answer_from=None)
+    later = find_one(events, what="fastopen_result", res=res,
+                     event="fastopen_result", pid=e["pid"], fd=e["fd"])
+    fields(later["fastopen"], "fastopen_result", data_acked=False,
+           fail_reason="syn_retransmitted", answer_from="next_frame")
+    v = _verdict(events)
+    fields(v["fastopen"], "verdict fastopen", attempts=2, not_known=0,
+           answers_after_syscall=1, data_acked=0)
+    eq(v["netstat_disagreements"], [], "netstat vs BPF")
+
+
+# --------------------------------------------- the server side: accept events
+
+def test_traced_server_accepts():
+    """`tracer -j tfo -- SERVER`: one accept event per connection, with the
+    SYN as received (cookie request, then a valid cookie with data, taken)
+    and the listener's Fast Open queue; the verdict's Passive and CookieReqd
+    match the traced listener's accepts."""
+    need_root()
+    with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
+        py = shlex.quote(python())
+        tracer = " ".join(shlex.quote(a) for a in tracer_argv(
+            "-j", "tfo", "--", python(), SERVER, f"{tmp}/port"))
+        script = "\n".join([
+            "ip link set lo up",
+            "echo 3 > /proc/sys/net/ipv4/tcp_fastopen",
+            f"{tracer} >{tmp}/out 2>{tmp}/err & tr=$!",
+            f"while [ ! -s {tmp}/port ]; do sleep 0.02; done",
+            f"{py} {NONBLOCK} $(cat {tmp}/port) 2 >{tmp}/client",
+            "sleep 0.3",
+            "kill -TERM $tr; wait $tr; echo $? >" + f"{tmp}/rc"])
+        res = run(["unshare", "-n", "sh", "-c", script], timeout=60)
+        exit_code(res, 0)
+        with open(f"{tmp}/out") as o, open(f"{tmp}/err") as e, \
+                open(f"{tmp}/rc") as rc:
+            traced_res = Result(["tracer", "-j", "tfo", "--", "SERVER"],
+                                int(rc.read()), o.read(), e.read(), 0)
+    events, _ = split_output(traced_res.out)
+    accepts = find(events, event="accept")
+    eq(len(accepts), 2, "accept events", traced_res)
+    fields(accepts[0]["fastopen"], "1st accept", cookie="request",
+           data_in_syn=0, accepted=False)
+    fields(accepts[1]["fastopen"], "2nd accept", cookie="valid",
+           data_in_syn=18, accepted=True, cookie_inferred=False)
+    for a in accepts:
+        fields(a["listener"], "listener", fastopen_queue=16,
+               server_enabled=True)
+    v = _verdict(events)
+    fields(v["fastopen"], "verdict fastopen", accepts=2,
+           accepts_with_syn_data=1)
+    fields(v["netstat"], "netstat", TCPFastOpenPassive=1,
+           TCPFastOpenCookieReqd=1, TCPFastOpenActive=1)
+    # The client is not traced: its acked data SYN is the namespace's only
+    # difference from what BPF saw, and the verdict says so.
+    dis = v["netstat_disagreements"]
+    check(len(dis) == 1 and dis[0].startswith("TCPFastOpenActive +1, BPF saw"
+                                              " 0"),
+          f"netstat vs BPF: expected only Active to differ: {dis}",
+          traced_res)
+
+
+def test_case_server_accepts():
+    """The investigation's listener accepts what the cases left queued: a
+    cookie request (no data taken), valid cookies with data taken, and the
+    TFO_CLIENT_NO_COOKIE SYN taken without a cookie (0x200 on the server)."""
+    for backend in allowed_backends():
+        res, events = builtin(backend)
+        accepts = find(events, event="accept", case="server_accepts")
+        what = f"server_accepts ({backend})"
+        kinds = {(a["fastopen"]["cookie"], a["fastopen"]["accepted"])
+                 for a in accepts}
+        for want in (("request", False), ("valid", True), ("none", True),
+                     ("none", False)):
+            check(want in kinds, f"{what}: no accept with cookie, accepted ="
+                  f" {want}: {accepts}", res)
+        for a in accepts:
+            fields(a["listener"], what + " listener", fastopen_queue=16,
+                   server_enabled=True)
+            f = a["fastopen"]
+            check(f["accepted"] == (f["data_in_syn"] > 0),
+                  f"{what}: data taken iff the SYN had data: {a}", res)
+        v = events[-1]
+        fields(v["fastopen"], what + " verdict", accepts=len(accepts),
+               accepts_with_syn_data=v["netstat"]["TCPFastOpenPassive"])

@@ -3,7 +3,7 @@
  * tracer tfo: where does a MSG_FASTOPEN send fail, in libc or in the kernel,
  * and in which kernel function?
  *
- *   tracer tfo                 the built-in investigation (12 cases)
+ *   tracer tfo                 the built-in investigation (16 cases)
  *   tracer tfo -- CMD [ARGS]   trace a program and its children
  *   tracer tfo -p PID          trace a running process and its new children
  */
@@ -53,10 +53,11 @@ static void usage(FILE *out)
 		"Usage: tracer [global options] tfo [--all [--libc]] [--ready-file PATH]\n"
 		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -- COMMAND [ARGS...]\n"
 		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -p PID\n\n"
-		"Without COMMAND or PID, run the built-in investigation: 12 ways of\n"
+		"Without COMMAND or PID, run the built-in investigation: 15 ways of\n"
 		"sending with MSG_FASTOPEN, made in a private network namespace, and\n"
-		"for each what libc was given, what the kernel got, what came back\n"
-		"and which kernel function rejected it; then a verdict.\n\n"
+		"for each what libc was given, what the kernel got, what came back,\n"
+		"which kernel function rejected it and whether Fast Open worked;\n"
+		"then its listener accepts the connections, and a verdict.\n\n"
 		"Options:\n"
 		"  -p, --pid PID          trace a running process (and its new children)\n"
 		"  -a, --all              show every sendto/sendmsg/sendmmsg, not only\n"
@@ -173,8 +174,9 @@ static int on_case_msg(struct tfo_run *run, const struct case_msg *m)
 		if (!env.json)
 			printf("private network namespace: lo up, "
 			       "net.ipv4.tcp_fastopen=3, Fast Open listeners on "
-			       "127.0.0.1:%ld and [::1]:%ld\n",
-			       m->ret, m->ret);
+			       "127.0.0.0/8 and [::1] port %ld, a listener "
+			       "without Fast Open on 127.0.0.1:%ld\n",
+			       m->ret, m->refuse_port);
 		break;
 	case CASE_BEGIN:
 		run->current_case = m->index;
@@ -247,6 +249,8 @@ static int run_builtin(struct tfo_run *run)
 	err = target_spawn_fn(&run->target, tfo_cases_child, &link);
 	close(to_tracer[1]);
 	close(to_child[0]);
+	if (!err) /* the runner makes its own namespace once released */
+		tfo_report_watch(&run->report, run->target.pid, true);
 	if (!err)
 		err = tfo_session_attach_libc(&run->session, run->target.pid);
 	if (!err)
@@ -310,6 +314,8 @@ static int run_command(struct tfo_run *run, char **argv)
 	int err = target_spawn(&run->target, argv);
 
 	if (!err)
+		tfo_report_watch(&run->report, run->target.pid, false);
+	if (!err)
 		err = tfo_session_attach_libc(&run->session, run->target.pid);
 	if (!err)
 		err = tfo_session_trace(&run->session, run->target.pid);
@@ -328,6 +334,8 @@ static int run_pid(struct tfo_run *run, pid_t pid, const char *ready_file)
 {
 	int err = target_attach(&run->target, pid);
 
+	if (!err)
+		tfo_report_watch(&run->report, pid, false);
 	if (!err)
 		err = tfo_session_attach_libc(&run->session, pid);
 	if (!err)
@@ -400,6 +408,7 @@ int cmd_tfo(int argc, char **argv)
 			err = run_builtin(&run);
 	}
 	target_close(&run.target);
+	tfo_report_close(&run.report);
 	tfo_session_close(&run.session);
 	if (o.ready_file)
 		unlink(o.ready_file);

@@ -21,6 +21,7 @@ struct case_msg {
 	int phase; /* enum case_phase */
 	int err; /* errno seen by the child, 0 on success */
 	long ret;
+	long refuse_port; /* CASE_SETUP: the listener without Fast Open */
 };
 
 struct tfo_case {

@@ -8,6 +8,7 @@
 
 #include "names.h"
 #include "output.h"
+#include "tfo_fo.h"
 #include "tfo_report.h"
 #include "tracer.h"
 
@@ -34,6 +35,9 @@ struct send_view {
 	 * and socket state" (inferred, when no function-level origin) */
 	const char *condition_source;
 	const char *tfo_option; /* "cookie request", "cookie" or NULL */
+	const char *outcome; /* "success", "in_progress", "rejected" */
+	char outcome_detail[200]; /* what left the host, what did not */
+	struct fo_view fo;
 };
 
 static const char *syscall_name(__u32 sc)
@@ -41,7 +45,7 @@ static const char *syscall_name(__u32 sc)
 	static const char *const names[] = {
 		[TFO_SYS_SENDTO] = "sendto",	 [TFO_SYS_SENDMSG] = "sendmsg",
 		[TFO_SYS_SENDMMSG] = "sendmmsg", [TFO_SYS_CONNECT] = "connect",
-		[TFO_SYS_WRITE] = "write",
+		[TFO_SYS_WRITE] = "write",	 [TFO_SYS_ACCEPT] = "accept",
 	};
 
 	return sc < TFO_SYS_MAX && names[sc] ? names[sc] : "?";
@@ -236,7 +240,13 @@ static void decode(const struct tfo_report *r, const struct tfo_event *e,
 	v->libc_func = libc_func_name(e->libc.func);
 	v->err = e->ret < 0 ? errno_name(e->ret) : NULL;
 	v->tfo_option = e->syn.seen ? tfo_option(&e->syn) : NULL;
-	decode_origin(r, v);
+	v->outcome = tfo_outcome(e);
+	tfo_fo_decode(e, v->tfo_option, &v->fo);
+	tfo_outcome_detail(e, &v->fo, v->outcome_detail,
+			   sizeof(v->outcome_detail));
+	/* An origin and a condition explain refusals only. */
+	if (!strcmp(v->outcome, "rejected"))
+		decode_origin(r, v);
 }
 
 /* ------------------------------------------------------------- JSON */
@@ -299,6 +309,13 @@ static void print_send_json(const struct tfo_report *r,
 			 NULL);
 	json_add(o, "ret", json_object_new_int64(e->ret));
 	json_add(o, "errno", json_str_or_null(v->err));
+	json_add(o, "outcome", json_object_new_string(v->outcome));
+	json_add(o, "outcome_detail", json_str_or_null(v->outcome_detail));
+	json_add(o, "nonblocking", json_object_new_boolean(e->nonblock));
+	json_add(o, "fastopen_connect",
+		 json_object_new_boolean(e->fastopen_connect));
+	json_add(o, "first_write", json_object_new_boolean(e->first_write));
+	json_add(o, "fastopen", tfo_fo_json(&v->fo));
 	json_add(o, "origin", origin_json(v));
 	json_add(o, "tcp_states", states_json(e));
 	json_add(o, "syn", json_object_new_boolean(e->syn.seen));
@@ -414,6 +431,16 @@ static void print_tcp_text(const struct send_view *v)
 		       v->tfo_option ? ")" : "");
 }
 
+static void print_outcome_text(const struct send_view *v)
+{
+	const char *name = !strcmp(v->outcome, "in_progress") ? "in progress" :
+								v->outcome;
+
+	printf("  outcome %s%s%s%s\n", name,
+	       v->ev->nonblock ? " (nonblocking)" : "",
+	       v->outcome_detail[0] ? ": " : "", v->outcome_detail);
+}
+
 static void print_send_text(const struct tfo_report *r,
 			    const struct send_view *v)
 {
@@ -434,11 +461,26 @@ static void print_send_text(const struct tfo_report *r,
 		printf("  result  %lld\n", (long long)e->ret);
 	else
 		printf("  result  -1 %s\n", v->err);
+	print_outcome_text(v);
 	print_origin_text(r, v);
 	print_tcp_text(v);
+	tfo_fo_print(&v->fo, e->nonblock);
 }
 
 /* ---------------------------------------------------------- verdict */
+
+static void add_progress(struct tfo_report *r, const struct send_view *v)
+{
+	struct tfo_progress p = { .pid = (int)v->ev->tgid,
+				  .syscall = v->syscall,
+				  .err = v->err };
+
+	snprintf(p.case_name, sizeof(p.case_name), "%s",
+		 v->case_name ? v->case_name : "");
+	snprintf(p.comm, sizeof(p.comm), "%s", v->ev->comm);
+	snprintf(p.what, sizeof(p.what), "%s", v->outcome_detail);
+	tfo_progress_add(r, &p);
+}
 
 static void account(struct tfo_report *r, const struct send_view *v)
 {
@@ -458,8 +500,13 @@ static void account(struct tfo_report *r, const struct send_view *v)
 		r->fastopen_ok_with_addr++;
 	if (fastopen && e->ret == -EINVAL && e->addrlen <= 0)
 		r->einval_without_addr++;
-	if (e->ret >= 0 || r->nrej == TFO_MAX_REJECTIONS)
+	tfo_fo_account(r, e, &v->fo, false);
+	if (!strcmp(v->outcome, "in_progress"))
+		add_progress(r, v);
+	if (strcmp(v->outcome, "rejected") != 0 ||
+	    r->nrej == TFO_MAX_REJECTIONS)
 		return;
+	r->rejected_fastopen += fastopen;
 	rej = &r->rej[r->nrej++];
 	snprintf(rej->case_name, sizeof(rej->case_name), "%s",
 		 v->case_name ? v->case_name : "");
@@ -473,11 +520,56 @@ static void account(struct tfo_report *r, const struct send_view *v)
 	snprintf(rej->condition, sizeof(rej->condition), "%s", v->condition);
 }
 
+/* The answer to a send's Fast Open SYN, come after its syscall returned. */
+static void report_fo_result(struct tfo_report *r, const struct tfo_event *e,
+			     const char *case_name)
+{
+	const char *sc = syscall_name(e->syscall);
+	const char *opt = e->syn.seen ? tfo_option(&e->syn) : NULL;
+	struct fo_view fv;
+	char answer[200];
+	json_object *o;
+
+	tfo_fo_decode(e, opt, &fv);
+	tfo_fo_account(r, e, &fv, true);
+	if (!env.json) {
+		tfo_fo_answer_text(&fv, e->nonblock, answer, sizeof(answer));
+		printf("%sfastopen answer to %s(fd %d) by %s[%d]: %s (read at "
+		       "the socket's %s)\n",
+		       case_name ? "" : "\n", sc, e->fd, e->comm, e->tgid,
+		       answer,
+		       e->fo.settled_by == TFO_SETTLED_FRAME ? "next frame" :
+							       "state change");
+		return;
+	}
+	o = json_object_new_object();
+	json_add(o, "event", json_object_new_string("fastopen_result"));
+	json_add(o, "case", json_str_or_null(case_name));
+	json_add(o, "pid", json_object_new_int((int)e->tgid));
+	json_add(o, "tid", json_object_new_int((int)e->tid));
+	json_add(o, "comm", json_object_new_string(e->comm));
+	json_add(o, "syscall", json_object_new_string(sc));
+	json_add(o, "fd", json_object_new_int(e->fd));
+	json_add(o, "fastopen", tfo_fo_json(&fv));
+	json_add(o, "after_us",
+		 json_object_new_uint64((e->ts_exit_ns - e->ts_enter_ns) /
+					1000));
+	json_print_line(o);
+}
+
 void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
 		     const char *case_name, int attempt)
 {
 	struct send_view v;
 
+	if (e->kind == TFO_EV_FO_RESULT) {
+		report_fo_result(r, e, case_name);
+		return;
+	}
+	if (e->kind == TFO_EV_ACCEPT) {
+		tfo_report_accept(r, e, case_name);
+		return;
+	}
 	decode(r, e, case_name, attempt, &v);
 	account(r, &v);
 	if (env.json)
@@ -553,7 +645,7 @@ static json_object *rejection_json(const struct tfo_rejection *x)
 	return o;
 }
 
-static void print_verdict_json(const struct tfo_report *r)
+static void print_verdict_json(struct tfo_report *r)
 {
 	json_object *o = json_object_new_object();
 	json_object *rej = json_object_new_array();
@@ -578,10 +670,24 @@ static void print_verdict_json(const struct tfo_report *r)
 		json_object_new_uint64(tfo_session_lost(r->session)));
 	json_object_object_add(o, "summary",
 			       json_object_new_string(libc_answer(r)));
+	tfo_fo_verdict_json(r, o);
 	json_print_line(o);
 }
 
-static void print_verdict_text(const struct tfo_report *r)
+/* Who said no; MSG_FASTOPEN is named only when a rejected send carried it. */
+static void print_kernel_answer(const struct tfo_report *r)
+{
+	if (!who_rejects(r) || strcmp(who_rejects(r), "kernel") != 0)
+		return;
+	if (r->rejected_fastopen)
+		printf("  answer: the kernel, not glibc, rejects these sends: "
+		       "MSG_FASTOPEN reaches the kernel unchanged.\n");
+	else
+		printf("  answer: the kernel, not glibc, rejects these sends: "
+		       "libc passed their flags unchanged.\n");
+}
+
+static void print_verdict_text(struct tfo_report *r)
 {
 	unsigned long long lost = tfo_session_lost(r->session);
 
@@ -615,9 +721,7 @@ static void print_verdict_text(const struct tfo_report *r)
 		       x->layer[0] == 'f' ? "" : "(socket layer)",
 		       x->condition[0] ? ": " : "", x->condition);
 	}
-	if (who_rejects(r) && !strcmp(who_rejects(r), "kernel"))
-		printf("  answer: the kernel, not glibc, rejects these sends: "
-		       "MSG_FASTOPEN reaches the kernel unchanged.\n");
+	print_kernel_answer(r);
 	if (r->fastopen_ok_with_addr && r->einval_without_addr)
 		printf("          MSG_FASTOPEN with a destination address "
 		       "succeeded (%d); EINVAL came from sends without one "
@@ -628,12 +732,29 @@ static void print_verdict_text(const struct tfo_report *r)
 		printf("  note:   the tracepoint backend sees the socket layer; "
 		       "the function inside it that said no needs the fentry "
 		       "or kprobe backend.\n");
+	tfo_fo_verdict_text(r);
 	if (lost)
 		printf("  lost:   %llu events (ring buffer full)\n", lost);
 }
 
+const char *tfo_syn_option(const struct tfo_syn *syn)
+{
+	return tfo_option(syn);
+}
+
+void tfo_report_watch(struct tfo_report *r, pid_t pid, bool all_new)
+{
+	tfo_netstat_start(&r->netstat, pid, all_new);
+}
+
+void tfo_report_close(struct tfo_report *r)
+{
+	tfo_netstat_close(&r->netstat);
+}
+
 void tfo_report_verdict(struct tfo_report *r)
 {
+	tfo_netstat_finish(&r->netstat);
 	if (env.json)
 		print_verdict_json(r);
 	else

@@ -4,6 +4,7 @@
 #define TRACER_TFO_REPORT_H
 
 #include "tfo_event.h"
+#include "tfo_netstat.h"
 #include "tfo_session.h"
 
 #define TFO_MAX_REJECTIONS 64
@@ -19,6 +20,31 @@ struct tfo_rejection {
 	char condition[192];
 };
 
+/* Sends that did not fail: in progress (EINPROGRESS, EALREADY, EAGAIN). */
+struct tfo_progress {
+	char case_name[32];
+	char comm[16];
+	int pid;
+	const char *syscall;
+	const char *err;
+	char what[200]; /* what left the host, what did not */
+};
+
+/* Fast Open attempts and their answers (see tfo_report_fastopen_*). */
+struct tfo_fo_stats {
+	int attempts;
+	int data_in_syn; /* the SYN carried data */
+	int data_acked; /* ...and the SYN-ACK acked it */
+	int fell_back; /* answered: data not in the SYN, or not acked */
+	int pending; /* answer not known (yet) */
+	int cookie_requests;
+	int no_cookie;
+	int active_disabled;
+	int results_later; /* answers that came after the syscall returned */
+	int accepts; /* accept()s of traced listeners */
+	int accepts_fastopen; /* ...of connections whose SYN data was taken */
+};
+
 struct tfo_report {
 	const struct tfo_session *session;
 	int sends;
@@ -29,6 +55,11 @@ struct tfo_report {
 	int einval_without_addr;
 	int nrej;
 	struct tfo_rejection rej[TFO_MAX_REJECTIONS];
+	int rejected_fastopen; /* rejected sends that carried MSG_FASTOPEN */
+	int nprog;
+	struct tfo_progress prog[TFO_MAX_REJECTIONS];
+	struct tfo_fo_stats fo;
+	struct tfo_netstat netstat;
 };
 
 /* First line: the backend and why; then the setup, in text mode. */
@@ -37,6 +68,14 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 /* One send; @case_name is NULL outside the built-in investigation. */
 void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
 		     const char *case_name, int attempt);
+/*
+ * Tracing begins for @pid: note the network namespaces and the Fast Open
+ * counters (@all_new: namespaces seen later are made after this point).
+ */
+void tfo_report_watch(struct tfo_report *r, pid_t pid, bool all_new);
 void tfo_report_verdict(struct tfo_report *r);
+void tfo_report_close(struct tfo_report *r);
+/* The Fast Open option of a SYN: "cookie", "cookie request" or NULL. */
+const char *tfo_syn_option(const struct tfo_syn *syn);
 
 #endif

@@ -182,6 +182,9 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 	skel->rodata->nr_sendmmsg = SYS_sendmmsg;
 	skel->rodata->nr_connect = SYS_connect;
 	skel->rodata->nr_write = SYS_write;
+	skel->rodata->nr_accept = SYS_accept;
+	skel->rodata->nr_accept4 = SYS_accept4;
+	skel->rodata->nr_listen = SYS_listen;
 	skel->rodata->only_fastopen = o->only_fastopen;
 	skel->rodata->trace_libc = o->trace_libc;
 	/* --all: a deeper ring, and batched wakeups (see wakeup_bytes). */
