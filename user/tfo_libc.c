@@ -19,10 +19,15 @@
  * until it execs.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +51,10 @@ struct wrapper_file {
 	struct libc_file f;
 	unsigned long offs[NWRAPPERS]; /* 0: not in this file */
 	int found;
+	/* tracefs uprobe events (see shared_events): id, 0 if none */
+	int tp_id[NWRAPPERS];
+	struct bpf_link *anchor[NWRAPPERS];
+	bool events_tried;
 };
 
 /* What a process had probed from @since on (until its next span). */
@@ -59,8 +68,9 @@ struct libc_span {
 
 struct libc_proc {
 	pid_t tgid;
-	struct bpf_link *links[NWRAPPERS];
+	struct bpf_link *links[NWRAPPERS]; /* uprobe PMU (no tracefs) */
 	int nlinks;
+	int event_fds[NWRAPPERS]; /* on the tracefs events, or -1 */
 	struct libc_span *spans;
 	int nspans;
 };
@@ -75,7 +85,8 @@ struct tfo_libc {
 	struct libc_proc *procs;
 	int nprocs;
 	char default_why[LIBC_WHY_LEN]; /* for a process never seen */
-	const char *mode;
+	const char *tracefs; /* where the shared uprobe events are */
+	bool no_tracefs;
 };
 
 static struct tfo_libc *state(struct tfo_session *s)
@@ -114,6 +125,7 @@ static int file_index(struct tfo_libc *lp, struct libc_file *f, char *why,
 	}
 	lp->files = n;
 	w = &n[lp->nfiles];
+	memset(w, 0, sizeof(*w));
 	w->f = *f;
 	w->found = elf_func_offsets(f->fd, wrapper_names, NWRAPPERS, w->offs);
 	return lp->nfiles++;
@@ -142,6 +154,8 @@ static struct libc_proc *proc_of(struct tfo_libc *lp, pid_t tgid, bool make)
 	n = &lp->procs[lp->nprocs++];
 	memset(n, 0, sizeof(*n));
 	n->tgid = tgid;
+	for (int i = 0; i < NWRAPPERS; i++)
+		n->event_fds[i] = -1;
 	return n;
 }
 
@@ -167,9 +181,295 @@ static void add_span(struct libc_proc *p, int file, bool verified,
 	};
 }
 
+/* ------------------------------------------------------ link reaper */
+
+/*
+ * Closing a uprobe's perf event waits for an RCU tasks-trace grace period
+ * on 6.12+ (uprobe_unregister_sync()): measured here 140 ms a link, 0.55 s
+ * for a process's four. Done inline it would hold every followed process
+ * that long. Links are handed to short-lived threads instead: concurrent
+ * closes share grace periods, and the main loop never waits.
+ */
+#define REAPER_MAX_THREADS 64
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t idle;
+	struct bpf_link **q;
+	int n, cap;
+	int threads;
+} reaper = { .mu = PTHREAD_MUTEX_INITIALIZER,
+	     .idle = PTHREAD_COND_INITIALIZER };
+
+static void *reaper_thread(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&reaper.mu);
+	while (reaper.n) {
+		struct bpf_link *l = reaper.q[--reaper.n];
+
+		pthread_mutex_unlock(&reaper.mu);
+		bpf_link__destroy(l);
+		pthread_mutex_lock(&reaper.mu);
+	}
+	reaper.threads--;
+	pthread_cond_broadcast(&reaper.idle);
+	pthread_mutex_unlock(&reaper.mu);
+	return NULL;
+}
+
+/* Under reaper.mu: one more thread while there is a backlog. */
+static void reaper_spawn(void)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+
+	if (reaper.threads >= REAPER_MAX_THREADS || reaper.threads >= reaper.n)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 << 10);
+	if (!pthread_create(&th, &attr, reaper_thread, NULL))
+		reaper.threads++;
+	pthread_attr_destroy(&attr);
+}
+
+static void reap_link(struct bpf_link *l)
+{
+	struct bpf_link **q;
+
+	pthread_mutex_lock(&reaper.mu);
+	if (reaper.n == reaper.cap) {
+		int cap = reaper.cap ? reaper.cap * 2 : 64;
+
+		q = realloc(reaper.q, (size_t)cap * sizeof(*q));
+		if (!q) {
+			pthread_mutex_unlock(&reaper.mu);
+			bpf_link__destroy(l);
+			return;
+		}
+		reaper.q = q;
+		reaper.cap = cap;
+	}
+	reaper.q[reaper.n++] = l;
+	reaper_spawn();
+	/* nothing could start: close it here */
+	if (!reaper.threads && reaper.n) {
+		l = reaper.q[--reaper.n];
+		pthread_mutex_unlock(&reaper.mu);
+		bpf_link__destroy(l);
+		return;
+	}
+	pthread_mutex_unlock(&reaper.mu);
+}
+
+/* Wait until every handed-over link is closed. */
+static void reaper_drain(void)
+{
+	pthread_mutex_lock(&reaper.mu);
+	while (reaper.threads || reaper.n) {
+		if (!reaper.threads) { /* (only if thread creation failed) */
+			struct bpf_link *l = reaper.q[--reaper.n];
+
+			pthread_mutex_unlock(&reaper.mu);
+			bpf_link__destroy(l);
+			pthread_mutex_lock(&reaper.mu);
+			continue;
+		}
+		pthread_cond_wait(&reaper.idle, &reaper.mu);
+	}
+	free(reaper.q);
+	reaper.q = NULL;
+	reaper.cap = 0;
+	pthread_mutex_unlock(&reaper.mu);
+}
+
+static int probes_of(const struct libc_proc *p)
+{
+	int n = p->nlinks;
+
+	for (int i = 0; i < NWRAPPERS; i++)
+		n += p->event_fds[i] >= 0;
+	return n;
+}
+
 static void drop_links(struct libc_proc *p)
 {
-	destroy_links(p->links, &p->nlinks);
+	for (int i = 0; i < p->nlinks; i++)
+		reap_link(p->links[i]);
+	p->nlinks = 0;
+	for (int i = 0; i < NWRAPPERS; i++) {
+		if (p->event_fds[i] >= 0)
+			close(p->event_fds[i]);
+		p->event_fds[i] = -1;
+	}
+}
+
+/* ------------------------------------------------ shared uprobe events */
+
+/*
+ * Closing a uprobe made through the uprobe PMU (what libbpf does) is dear:
+ * perf_uprobe_destroy() unregisters its private trace_uprobe under
+ * event_mutex and waits for a grace period (tracepoint_synchronize_
+ * unregister(), uprobe_unregister_sync()): 120 ms a uprobe here, one after
+ * the other, four per process. So, where tracefs can be used, tracer makes
+ * one uprobe event per wrapper and file (uprobe_events), runs its BPF
+ * program from one perf event bound to tracer itself (the program array is
+ * the event's, not the perf event's), and gives each process a plain perf
+ * event of its own on it: that only adds the process's mm to the event's
+ * filter (uprobe_perf_open(), __uprobe_perf_filter()), and closing it only
+ * removes it (uprobe_perf_close()); the program returns 0, so no sample is
+ * ever written. The unregistration and its grace period happen once per
+ * event, when tracer ends.
+ */
+static const char *tracefs_dir(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing",
+					    "/sys/kernel/debug/tracing" };
+	char f[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		snprintf(f, sizeof(f), "%s/uprobe_events", dirs[i]);
+		if (!access(f, W_OK))
+			return dirs[i];
+	}
+	if (!mount("nodev", dirs[0], "tracefs", 0, NULL))
+		return dirs[0];
+	return NULL;
+}
+
+static int write_uprobe_events(const char *dir, const char *line)
+{
+	char f[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(f, sizeof(f), "%s/uprobe_events", dir);
+	fd = open(f, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, line, strlen(line));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+static int read_event_id(const char *dir, int file, int w)
+{
+	char f[128], buf[32] = "";
+	int fd, id = 0;
+
+	snprintf(f, sizeof(f), "%s/events/tracer_%d/f%d_%s/id", dir,
+		 (int)getpid(), file, wrapper_names[w]);
+	fd = open(f, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (read(fd, buf, sizeof(buf) - 1) > 0)
+		id = atoi(buf);
+	close(fd);
+	return id;
+}
+
+static int open_event(int id, pid_t pid)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(attr),
+		.config = (unsigned long long)id,
+		.sample_period = 1,
+	};
+
+	return (int)syscall(SYS_perf_event_open, &attr, pid, -1, -1,
+			    PERF_FLAG_FD_CLOEXEC);
+}
+
+static struct bpf_program *wrapper_prog(const struct tfo_libc *lp, int w)
+{
+	struct bpf_program *progs[NWRAPPERS] = {
+		lp->s->skel->progs.libc_send,
+		lp->s->skel->progs.libc_sendto,
+		lp->s->skel->progs.libc_sendmsg,
+		lp->s->skel->progs.libc_sendmmsg,
+	};
+
+	return progs[w];
+}
+
+static void remove_event(struct tfo_libc *lp, int file, int w)
+{
+	struct wrapper_file *wf = &lp->files[file];
+	char line[128];
+
+	bpf_link__destroy(wf->anchor[w]);
+	wf->anchor[w] = NULL;
+	wf->tp_id[w] = 0;
+	snprintf(line, sizeof(line), "-:tracer_%d/f%d_%s\n", (int)getpid(),
+		 file, wrapper_names[w]);
+	if (lp->tracefs)
+		write_uprobe_events(lp->tracefs, line);
+}
+
+/* One tracefs uprobe event with the program on it, for wrapper @w. */
+static void make_event(struct tfo_libc *lp, int file, int w, const char *dir)
+{
+	struct wrapper_file *wf = &lp->files[file];
+	char line[256];
+	int id, pfd;
+
+	snprintf(line, sizeof(line), "p:tracer_%d/f%d_%s /proc/self/fd/%d:0x%lx\n",
+		 (int)getpid(), file, wrapper_names[w], wf->f.fd, wf->offs[w]);
+	if (write_uprobe_events(dir, line))
+		return;
+	id = read_event_id(dir, file, w);
+	pfd = id > 0 ? open_event(id, getpid()) : -1;
+	if (pfd >= 0) {
+		wf->anchor[w] = bpf_program__attach_perf_event(
+			wrapper_prog(lp, w), pfd);
+		if (!wf->anchor[w])
+			close(pfd);
+	}
+	if (wf->anchor[w])
+		wf->tp_id[w] = id;
+	else
+		remove_event(lp, file, w);
+}
+
+static void make_events(struct tfo_libc *lp, int file)
+{
+	struct wrapper_file *wf = &lp->files[file];
+	const char *dir;
+
+	if (wf->events_tried)
+		return;
+	wf->events_tried = true;
+	dir = lp->no_tracefs ? NULL : tracefs_dir();
+	if (!dir) {
+		lp->no_tracefs = true;
+		return;
+	}
+	lp->tracefs = dir;
+	for (int w = 0; w < NWRAPPERS; w++)
+		if (wf->offs[w])
+			make_event(lp, file, w, dir);
+}
+
+/* Per-process perf events on the shared events: how many opened. */
+static int open_events(struct tfo_libc *lp, struct libc_proc *p, int file,
+		       pid_t pid, int *err)
+{
+	const struct wrapper_file *wf = &lp->files[file];
+	int n = 0;
+
+	for (int w = 0; w < NWRAPPERS; w++) {
+		if (!wf->tp_id[w])
+			continue;
+		p->event_fds[w] = open_event(wf->tp_id[w], pid);
+		if (p->event_fds[w] < 0)
+			*err = errno;
+		else
+			n++;
+	}
+	return n;
 }
 
 /*
@@ -179,24 +479,21 @@ static void drop_links(struct libc_proc *p)
 static int attach_wrappers(struct tfo_libc *lp, struct libc_proc *p,
 			   int file, pid_t pid, char *why, size_t why_len)
 {
-	struct bpf_program *progs[NWRAPPERS] = {
-		lp->s->skel->progs.libc_send,
-		lp->s->skel->progs.libc_sendto,
-		lp->s->skel->progs.libc_sendmsg,
-		lp->s->skel->progs.libc_sendmmsg,
-	};
 	const struct wrapper_file *w = &lp->files[file];
 	char path[64];
 	int err = 0;
 
+	make_events(lp, file);
+	if (open_events(lp, p, file, pid, &err))
+		return probes_of(p);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", w->f.fd);
 	for (int i = 0; i < NWRAPPERS; i++) {
 		struct bpf_link *l;
 
 		if (!w->offs[i])
 			continue;
-		l = bpf_program__attach_uprobe_opts(progs[i], pid, path,
-						    w->offs[i], NULL);
+		l = bpf_program__attach_uprobe_opts(wrapper_prog(lp, i), pid,
+						    path, w->offs[i], NULL);
 		if (!l)
 			err = errno;
 		else
@@ -223,7 +520,7 @@ static void probe_file(struct tfo_libc *lp, pid_t tgid, int file,
 	if (!p)
 		return;
 	cur = current_span(p);
-	if (file >= 0 && cur && cur->file == file && p->nlinks) {
+	if (file >= 0 && cur && cur->file == file && probes_of(p)) {
 		/* Same file, links bound to this task: they follow exec. */
 		add_span(p, file, verified, NULL);
 		return;
@@ -239,7 +536,7 @@ static void probe_file(struct tfo_libc *lp, pid_t tgid, int file,
 		return;
 	}
 	info("libc of pid %d: %s (%s, %d uprobes)", tgid,
-	     file_path(lp, file), lp->files[file].f.kind, p->nlinks);
+	     file_path(lp, file), lp->files[file].f.kind, probes_of(p));
 	add_span(p, file, verified, NULL);
 }
 
@@ -448,8 +745,13 @@ void tfo_libc_free(struct tfo_session *s)
 			free(lp->procs[i].spans[j].why);
 		free(lp->procs[i].spans);
 	}
-	for (int i = 0; i < lp->nfiles; i++)
+	reaper_drain();
+	for (int i = 0; i < lp->nfiles; i++) {
+		for (int w = 0; w < NWRAPPERS; w++)
+			if (lp->files[i].anchor[w])
+				remove_event(lp, i, w);
 		libc_file_close(&lp->files[i].f);
+	}
 	free(lp->procs);
 	free(lp->files);
 	free(lp);
@@ -474,9 +776,10 @@ const char *tfo_libc_mode(const struct tfo_session *s)
 {
 	if (!s->libc_on)
 		return "off";
-	if (s->lp && s->lp->following)
-		return "every process of the traced tree (ptrace event stops)";
-	return "the traced process";
+	if (s->lp && !s->lp->following && s->lp->nprocs)
+		return "the traced process only (ptrace refused)";
+	return "in each process of the traced tree, found at its exec "
+	       "(ptrace event stops)";
 }
 
 /* The span of @p in effect at @ts: index, or -1 (before the first). */

@@ -20,6 +20,10 @@
  *
  * Exits 0 whatever the calls return; 2 on a bad command line or when a socket
  * cannot be created.
+ *
+ * `make test-progs` also builds it statically (tfo_client_static), with musl
+ * (tfo_client_musl, interpreter /lib/ld-musl-x86_64.so.1) and statically with
+ * musl (tfo_client_musl_static): the same calls through other C libraries.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,12 +41,38 @@
 
 static const char payload[] = "tfo_client";
 
+/* glibc has strerrorname_np(); musl (tfo_client_musl*) does not. */
+static const char *errno_name(int err)
+{
+#ifdef __GLIBC__
+	return strerrorname_np(err);
+#else
+	static char other[16];
+
+	switch (err) {
+	case EINVAL:
+		return "EINVAL";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case EINPROGRESS:
+		return "EINPROGRESS";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case EISCONN:
+		return "EISCONN";
+	default:
+		snprintf(other, sizeof(other), "E%d", err);
+		return other;
+	}
+#endif
+}
+
 static void report(const char *call, const char *sock, int flags,
 		   socklen_t addrlen, ssize_t ret, int err)
 {
 	printf("%s sock=%s flags=0x%x addrlen=%u ret=%zd errno=%s\n", call,
 	       sock, flags, (unsigned int)addrlen, ret,
-	       ret < 0 ? strerrorname_np(err) : "none");
+	       ret < 0 ? errno_name(err) : "none");
 }
 
 static int new_socket(int type)
