@@ -91,7 +91,7 @@ void libc_file_close(struct libc_file *f)
 	f->fd = -1;
 }
 
-static int keep_open_file(struct libc_file *f, int fd, const char *path,
+static int keep_open_file(struct libc_file *f, const char *path, int fd,
 			  const char *kind)
 {
 	struct stat st;
@@ -211,8 +211,8 @@ static void read_elf_needs(int fd, struct elf_needs *n)
 }
 
 /* First "libc.so.6" in the ':'-separated directories of @dirs. */
-static int find_in_dirs(pid_t pid, const char *dirs, const char *origin,
-			char *found, size_t len)
+static int find_in_dirs(pid_t pid, const char *dirs, char *found, size_t len,
+			const char *origin)
 {
 	char list[PATH_MAX], *save = NULL;
 
@@ -290,21 +290,21 @@ static int find_glibc(pid_t pid, const struct elf_needs *n, const char *exe,
 		*slash = '\0';
 	read_ld_library_path(pid, env_path, sizeof(env_path));
 	if (env_path[0] &&
-	    (fd = find_in_dirs(pid, env_path, origin, found, len)) >= 0)
+	    (fd = find_in_dirs(pid, env_path, found, len, origin)) >= 0)
 		return fd;
 	if (n->runpath[0] &&
-	    (fd = find_in_dirs(pid, n->runpath, origin, found, len)) >= 0)
+	    (fd = find_in_dirs(pid, n->runpath, found, len, origin)) >= 0)
 		return fd;
 	snprintf(interp_dir, sizeof(interp_dir), "%s", n->interp);
 	slash = strrchr(interp_dir, '/');
-	if (slash && strncmp(interp_dir, "/lib", 4) &&
-	    strncmp(interp_dir, "/usr/lib", 8)) {
+	if (slash && strncmp(interp_dir, "/lib", 4) != 0 &&
+	    strncmp(interp_dir, "/usr/lib", 8) != 0) {
 		*slash = '\0';
-		fd = find_in_dirs(pid, interp_dir, origin, found, len);
+		fd = find_in_dirs(pid, interp_dir, found, len, origin);
 		if (fd >= 0)
 			return fd;
 	}
-	return find_in_dirs(pid, defaults, origin, found, len);
+	return find_in_dirs(pid, defaults, found, len, origin);
 }
 
 static void exe_path(pid_t pid, char *path, size_t len)
@@ -346,7 +346,7 @@ int libc_predict(pid_t pid, struct libc_file *f, char *why, size_t why_len)
 		return -1;
 	}
 	if (!n.interp[0]) /* statically linked: its own wrappers */
-		return keep_open_file(f, fd, exe, "static executable");
+		return keep_open_file(f, exe, fd, "static executable");
 	close(fd);
 	base = strrchr(n.interp, '/');
 	base = base ? base + 1 : n.interp;
@@ -354,14 +354,14 @@ int libc_predict(pid_t pid, struct libc_file *f, char *why, size_t why_len)
 		/* musl's dynamic loader is its libc (libc.so). */
 		fd = open_in_root(pid, n.interp);
 		if (fd >= 0)
-			return keep_open_file(f, fd, n.interp, "musl");
+			return keep_open_file(f, n.interp, fd, "musl");
 		snprintf(why, why_len, "cannot open %s's interpreter %s: %s",
 			 exe, n.interp, strerror(errno));
 		return -1;
 	}
 	fd = find_glibc(pid, &n, exe, found, sizeof(found));
 	if (fd >= 0)
-		return keep_open_file(f, fd, found, "glibc");
+		return keep_open_file(f, found, fd, "glibc");
 	snprintf(why, why_len, "no libc.so.6 found for %s (interpreter %s)",
 		 exe, n.interp);
 	return -1;
@@ -424,8 +424,8 @@ int libc_mapped(pid_t pid, struct libc_file *f, char *why, size_t why_len)
 		return -1;
 	}
 	while (next_maps_file(maps, &m)) {
-		if (!is_libc(m.path) && strncmp(strrchr(m.path, '/') + 1,
-						"ld-musl-", 8))
+		if (!is_libc(m.path) &&
+		    strncmp(strrchr(m.path, '/') + 1, "ld-musl-", 8) != 0)
 			continue;
 		fclose(maps);
 		fd = open_in_root(pid, m.path);
@@ -434,7 +434,7 @@ int libc_mapped(pid_t pid, struct libc_file *f, char *why, size_t why_len)
 				 strerror(errno));
 			return -1;
 		}
-		return keep_open_file(f, fd, m.path, "mapped");
+		return keep_open_file(f, m.path, fd, "mapped");
 	}
 	fclose(maps);
 	/* No shared libc: a static executable holds its own wrappers. */
@@ -443,7 +443,7 @@ int libc_mapped(pid_t pid, struct libc_file *f, char *why, size_t why_len)
 	if (fd >= 0) {
 		read_elf_needs(fd, &n);
 		if (n.elf && !n.interp[0])
-			return keep_open_file(f, fd, exe, "static executable");
+			return keep_open_file(f, exe, fd, "static executable");
 		close(fd);
 	}
 	snprintf(why, why_len, "%s maps no C library", exe);
@@ -512,7 +512,7 @@ static int scan_symbols(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh,
 			continue;
 		name = elf_strptr(e, sh->sh_link, s.st_name);
 		for (int j = 0; name && j < n; j++) {
-			if (offs[j] || strcmp(name, names[j]))
+			if (offs[j] || strcmp(name, names[j]) != 0)
 				continue;
 			offs[j] = sym_file_offset(e, &s);
 			found += offs[j] != 0;

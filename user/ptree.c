@@ -138,8 +138,10 @@ static int seize_new_threads(struct ptree *t, pid_t pid)
 		err = ptree_seize(t, tid);
 		if (err == -ESRCH && tid != pid)
 			err = 0; /* the thread has just exited */
-		else if (!err)
-			t->tasks[find(t, tid)].tgid = pid, seized++;
+		if (!err && find(t, tid) >= 0) {
+			t->tasks[find(t, tid)].tgid = pid;
+			seized++;
+		}
 	}
 	closedir(tasks);
 	return err ? err : seized;
@@ -183,6 +185,7 @@ static void resume(pid_t tid, int sig)
 }
 
 /* A fork, vfork or clone event of @tid: the new task may run once known. */
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): (task, event), named
 static void on_new_task(struct ptree *t, pid_t tid, int event)
 {
 	unsigned long msg = 0;
@@ -227,9 +230,10 @@ static bool is_stop_signal(int sig)
 	       sig == SIGTTOU;
 }
 
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): waitpid()'s pair
 static void on_stop(struct ptree *t, pid_t tid, int status)
 {
-	int sig = WSTOPSIG(status), event = (unsigned int)status >> 16;
+	int sig = WSTOPSIG(status), event = (int)((unsigned int)status >> 16);
 	struct ptree_task *k = task(t, tid);
 
 	t->stops++;
@@ -309,9 +313,10 @@ void ptree_dispatch(struct ptree *t)
 /* ------------------------------------------------------------ release */
 
 /* One stop while releasing: detach, passing a pending signal on. */
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): waitpid()'s pair
 static void detach_at_stop(struct ptree *t, pid_t tid, int status)
 {
-	int sig = WSTOPSIG(status), event = (unsigned int)status >> 16;
+	int sig = WSTOPSIG(status), event = (int)((unsigned int)status >> 16);
 	unsigned long msg = 0;
 
 	/* Its new child was attached too: detach it at its first stop. */

@@ -242,7 +242,7 @@ static void reap_link(struct bpf_link *l)
 	if (reaper.n == reaper.cap) {
 		int cap = reaper.cap ? reaper.cap * 2 : 64;
 
-		q = realloc(reaper.q, (size_t)cap * sizeof(*q));
+		q = realloc(reaper.q, (size_t)cap * sizeof(struct bpf_link *));
 		if (!q) {
 			pthread_mutex_unlock(&reaper.mu);
 			bpf_link__destroy(l);
@@ -338,7 +338,8 @@ static const char *tracefs_dir(void)
 	return NULL;
 }
 
-static int write_uprobe_events(const char *dir, const char *line)
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): (what, where)
+static int write_uprobe_events(const char *line, const char *dir)
 {
 	char f[64];
 	ssize_t n;
@@ -406,7 +407,7 @@ static void remove_event(struct tfo_libc *lp, int file, int w)
 	snprintf(line, sizeof(line), "-:tracer_%d/f%d_%s\n", (int)getpid(),
 		 file, wrapper_names[w]);
 	if (lp->tracefs)
-		write_uprobe_events(lp->tracefs, line);
+		write_uprobe_events(line, lp->tracefs);
 }
 
 /* One tracefs uprobe event with the program on it, for wrapper @w. */
@@ -416,9 +417,10 @@ static void make_event(struct tfo_libc *lp, int file, int w, const char *dir)
 	char line[256];
 	int id, pfd;
 
-	snprintf(line, sizeof(line), "p:tracer_%d/f%d_%s /proc/self/fd/%d:0x%lx\n",
-		 (int)getpid(), file, wrapper_names[w], wf->f.fd, wf->offs[w]);
-	if (write_uprobe_events(dir, line))
+	snprintf(line, sizeof(line),
+		 "p:tracer_%d/f%d_%s /proc/self/fd/%d:0x%lx\n", (int)getpid(),
+		 file, wrapper_names[w], wf->f.fd, wf->offs[w]);
+	if (write_uprobe_events(line, dir))
 		return;
 	id = read_event_id(dir, file, w);
 	pfd = id > 0 ? open_event(id, getpid()) : -1;
@@ -455,7 +457,7 @@ static void make_events(struct tfo_libc *lp, int file)
 
 /* Per-process perf events on the shared events: how many opened. */
 static int open_events(struct tfo_libc *lp, struct libc_proc *p, int file,
-		       pid_t pid, int *err)
+		       int *err, pid_t pid)
 {
 	const struct wrapper_file *wf = &lp->files[file];
 	int n = 0;
@@ -476,15 +478,15 @@ static int open_events(struct tfo_libc *lp, struct libc_proc *p, int file,
  * Uprobes on the wrappers of @file bound to @pid. A static executable holds
  * only the wrappers it calls: those are enough. Returns how many.
  */
-static int attach_wrappers(struct tfo_libc *lp, struct libc_proc *p,
-			   int file, pid_t pid, char *why, size_t why_len)
+static int attach_wrappers(struct tfo_libc *lp, struct libc_proc *p, int file,
+			   pid_t pid, char *why, size_t why_len)
 {
 	const struct wrapper_file *w = &lp->files[file];
 	char path[64];
 	int err = 0;
 
 	make_events(lp, file);
-	if (open_events(lp, p, file, pid, &err))
+	if (open_events(lp, p, file, &err, pid))
 		return probes_of(p);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", w->f.fd);
 	for (int i = 0; i < NWRAPPERS; i++) {
@@ -500,9 +502,9 @@ static int attach_wrappers(struct tfo_libc *lp, struct libc_proc *p,
 			keep_link(p->links, &p->nlinks, NWRAPPERS, l);
 	}
 	if (!p->nlinks && w->found <= 0)
-		snprintf(why, why_len, "no send wrapper in %s (%s)",
-			 w->f.path,
-			 w->found < 0 ? "not ELF" : "none linked in, or stripped");
+		snprintf(why, why_len, "no send wrapper in %s (%s)", w->f.path,
+			 w->found < 0 ? "not ELF" :
+					"none linked in, or stripped");
 	else if (!p->nlinks)
 		snprintf(why, why_len, "uprobes on %s refused: %s", w->f.path,
 			 strerror(err));
@@ -510,8 +512,8 @@ static int attach_wrappers(struct tfo_libc *lp, struct libc_proc *p,
 }
 
 /* Probe @file in process @tgid from now on (@verified: it maps it now). */
-static void probe_file(struct tfo_libc *lp, pid_t tgid, int file,
-		       bool verified, const char *why_not)
+static void probe_file(struct tfo_libc *lp, pid_t tgid, int file, bool verified,
+		       const char *why_not)
 {
 	struct libc_proc *p = proc_of(lp, tgid, true);
 	struct libc_span *cur;
@@ -535,8 +537,8 @@ static void probe_file(struct tfo_libc *lp, pid_t tgid, int file,
 		add_span(p, -1, false, why);
 		return;
 	}
-	info("libc of pid %d: %s (%s, %d uprobes)", tgid,
-	     file_path(lp, file), lp->files[file].f.kind, probes_of(p));
+	info("libc of pid %d: %s (%s, %d uprobes)", tgid, file_path(lp, file),
+	     lp->files[file].f.kind, probes_of(p));
 	add_span(p, file, verified, NULL);
 }
 
@@ -594,6 +596,7 @@ static void on_exec(void *ctx, pid_t tgid)
  * sends are there already), so that their check against /proc/PID/maps
  * (tfo_libc_status()) can still read the maps.
  */
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): ptree_ops's
 static void on_exit_stop(void *ctx, pid_t tid, pid_t tgid)
 {
 	struct tfo_libc *lp = ctx;
@@ -603,6 +606,7 @@ static void on_exit_stop(void *ctx, pid_t tid, pid_t tgid)
 	ring_buffer__consume(lp->s->rb);
 }
 
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): ptree_ops's
 static void on_reaped(void *ctx, pid_t tid, int status)
 {
 	struct tfo_libc *lp = ctx;
@@ -816,13 +820,11 @@ static void verify_span(struct tfo_libc *lp, const struct tfo_event *e,
 		sp->verified = true;
 		return;
 	}
-	snprintf(why, sizeof(why),
-		 "probed %s (%s), but the process maps %s", w->f.path,
-		 w->f.kind, other[0] ? other : "no C library");
+	snprintf(why, sizeof(why), "probed %s (%s), but the process maps %s",
+		 w->f.path, w->f.kind, other[0] ? other : "no C library");
 	sp->mismatch = true;
 	sp->why = strdup(why);
-	warn("pid %d: libc guessed wrong: %s; probing what it maps", tgid,
-	     why);
+	warn("pid %d: libc guessed wrong: %s; probing what it maps", tgid, why);
 	if (i == p->nspans - 1)
 		probe_mapped(lp, tgid); /* may move p->spans */
 }

@@ -231,8 +231,8 @@ static void decode_origin(const struct tfo_report *r, struct send_view *v)
 /* libc_status: whether a libc wrapper made the call (tfo_libc.c). */
 static void decode_libc(const struct tfo_report *r, struct send_view *v)
 {
-	enum tfo_libc_status st = tfo_libc_status(r->session, v->ev,
-						  &v->libc_why);
+	enum tfo_libc_status st =
+		tfo_libc_status(r->session, v->ev, &v->libc_why);
 
 	v->libc_status = tfo_libc_status_name(st);
 }
@@ -479,8 +479,8 @@ static void account_libc(struct tfo_report *r, const struct send_view *v)
 	} else if (!strcmp(v->libc_status, "bypassed")) {
 		r->libc_unseen++;
 	} else if (!r->libc_not_probed++) {
-		snprintf(r->libc_not_probed_why,
-			 sizeof(r->libc_not_probed_why), "%s", v->libc_why);
+		snprintf(r->libc_not_probed_why, sizeof(r->libc_not_probed_why),
+			 "%s", v->libc_why);
 	}
 }
 
@@ -551,9 +551,9 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 	printf("tracer tfo: backend %s (%s)\n", backend_name(s->backend),
 	       backend_why);
 	printf("libc wrappers: %s; send-path functions traced: %d%s\n",
-	       s->libc[0]  ? s->libc :
-	       s->libc_on  ? tfo_libc_mode(s) :
-			     s->libc_why,
+	       s->libc[0] ? s->libc :
+	       s->libc_on ? tfo_libc_mode(s) :
+			    s->libc_why,
 	       s->nfuncs,
 	       s->nfuncs     ? "" :
 	       s->sock_layer ? " (origin at the socket layer at best)" :
