@@ -224,6 +224,17 @@ build_common() {
 		f=${f##*/}
 		put_bin "$ROOT/.output/tests/${f%.c}" "/src/.output/tests/${f%.c}"
 	done
+	# tfo_client through other C libraries (Makefile: static glibc, and
+	# musl ones where musl-gcc is installed); the dynamic musl one needs
+	# musl's loader, which is its libc.
+	for f in tfo_client_static tfo_client_musl tfo_client_musl_static; do
+		if [ -x "$ROOT/.output/tests/$f" ]; then
+			put "$ROOT/.output/tests/$f" "/src/.output/tests/$f"
+		fi
+	done
+	if [ -e /lib/ld-musl-x86_64.so.1 ]; then
+		put /lib/ld-musl-x86_64.so.1
+	fi
 	for f in "$ROOT"/tests/*.py "$ROOT"/tests/progs/*.py \
 		"$ROOT"/tests/progs/*.rb; do
 		put "$f" "/src/${f#"$ROOT"/}"
