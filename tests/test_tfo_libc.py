@@ -296,3 +296,54 @@ def test_libc_fork_exec_cost():
     note(f"fork+exec {n}x: {per[0]:.0f} us each untraced, {per[1]:.0f} us "
          f"under tracer ({per[1] / per[0]:.2f}x); "
          f"{held.group(0) if held else 'no ptrace figures'}")
+
+
+def test_libc_pid_ptrace_refused_falls_back():
+    """-p PID of a process already under strace: ptrace is refused; its own
+    libc is still probed, its children's sends say why theirs is not."""
+    need_root()
+    if not os.access("/usr/bin/strace", os.X_OK):
+        skip("strace not installed (make deps)")
+    c = prog("tfo_client")
+    with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
+        ready = os.path.join(tmp, "ready")
+        st = subprocess.Popen(
+            ["unshare", "-n", "strace", "-o", "/dev/null", "sh", "-c",
+             f"read x; {c} {PORT}"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        t = None
+        try:
+            deadline = time.monotonic() + 10
+            shell = None
+            while shell is None and time.monotonic() < deadline:
+                kids = run(["pgrep", "-P", str(st.pid), "-x", "sh"]).out
+                shell = int(kids.split()[0]) if kids.split() else None
+                time.sleep(0.02)
+            check(shell, "the shell under strace never started")
+            t = subprocess.Popen(tracer_argv("-j", "tfo", "-p", str(shell),
+                                             "--ready-file", ready),
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+            while not os.path.exists(ready) and t.poll() is None and \
+                    time.monotonic() < deadline + 10:
+                time.sleep(0.02)
+            out, _ = st.communicate("go\n", timeout=20)
+            tout, terr = t.communicate(timeout=20)
+        finally:
+            for p in (st, t):
+                if p and p.poll() is None:
+                    p.kill()
+                    p.communicate()
+    eq(t.returncode, 0, f"tracer -p exit status (stderr: {terr})")
+    check("cannot ptrace" in terr, f"stderr says ptrace was refused: {terr}")
+    events, _ = split_output(tout)
+    runs = clients(out.splitlines())
+    eq(len(runs), 1, f"clients that ran: {out!r}")
+    pid = next(iter(runs))
+    mine = find(events, event="send", pid=pid)
+    check(mine, f"sends of the client: {tout}")
+    for e in mine:
+        fields(e, "child of a process tracer could not ptrace",
+               libc_status="not_probed")
+        check("ptrace" in e["libc_why"] and "refused" in e["libc_why"],
+              f"libc_why says ptrace was refused: {e}")
