@@ -12,6 +12,7 @@ process, the call came without it) or "not_probed" (with `libc_why`).
 import os
 import re
 import signal
+import sys
 import subprocess
 import tempfile
 import time
@@ -347,3 +348,17 @@ def test_libc_pid_ptrace_refused_falls_back():
                libc_status="not_probed")
         check("ptrace" in e["libc_why"] and "refused" in e["libc_why"],
               f"libc_why says ptrace was refused: {e}")
+
+
+def test_libc_exec_from_a_thread():
+    """A thread other than the leader execs: the process's new image (under
+    the leader's pid) still gets its uprobes."""
+    c = prog("tfo_client")
+    code = ("import os, sys, threading\n"
+            "sys.stdout.flush()\n"
+            f"t = threading.Thread(target=os.execv, args=({c!r}, "
+            f"[{c!r}, {str(PORT)!r}]))\n"
+            "t.start()\nt.join()\n")
+    res, events, other = trace([sys.executable, "-c", code])
+    exit_code(res, 0)
+    check_seen(res, events, clients(other), 1)

@@ -215,13 +215,15 @@ static void on_new_task(struct ptree *t, pid_t tid, int event)
 static void on_exec(struct ptree *t, pid_t pid)
 {
 	unsigned long former = 0;
+	bool new_leader;
 
 	/* A thread other than the leader exec'd: it now has the leader's id. */
-	if (!ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) &&
-	    (pid_t)former != pid)
+	new_leader = !ptrace(PTRACE_GETEVENTMSG, pid, 0, &former) &&
+		     (pid_t)former != pid;
+	if (new_leader)
 		forget(t, (pid_t)former);
 	t->tasks[find(t, pid)].tgid = pid;
-	t->ops->exec(t->ctx, pid);
+	t->ops->exec(t->ctx, pid, new_leader);
 }
 
 static bool is_stop_signal(int sig)

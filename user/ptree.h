@@ -16,8 +16,9 @@ struct ptree_ops {
 	/* @child (a new process) was created by @parent; @same_mm: it shares
 	 * its parent's memory (vfork, CLONE_VM) until it execs. */
 	void (*fork)(void *ctx, pid_t parent, pid_t child, bool same_mm);
-	/* @tgid runs a new program (held at the exec stop). */
-	void (*exec)(void *ctx, pid_t tgid);
+	/* @tgid runs a new program (held at the exec stop); @new_leader: a
+	 * thread other than the leader exec'd and took over its pid. */
+	void (*exec)(void *ctx, pid_t tgid, bool new_leader);
 	/* Thread @tid of @tgid is exiting, its memory still there. */
 	void (*exit)(void *ctx, pid_t tid, pid_t tgid);
 	/* Thread @tid is gone, with wait status @status. */

@@ -579,13 +579,22 @@ static void on_fork(void *ctx, pid_t parent, pid_t child, bool same_mm)
 		add_span(c, span.file, span.verified, span.why);
 }
 
-static void on_exec(void *ctx, pid_t tgid)
+static void on_exec(void *ctx, pid_t tgid, bool new_leader)
 {
 	struct tfo_libc *lp = ctx;
+	struct libc_proc *p = proc_of(lp, tgid, false);
 	char why[LIBC_WHY_LEN];
 	struct libc_file f;
 	int file = -1;
 
+	if (new_leader) {
+		/* Its perf events were bound to the old leader, gone with it. */
+		if (p)
+			drop_links(p);
+		/* The old leader's exit took the process out of the traced
+		 * set (forget_exit() in common.bpf.h): put it back. */
+		tfo_session_trace(lp->s, tgid);
+	}
 	if (!libc_predict(tgid, &f, why, sizeof(why)))
 		file = file_index(lp, &f, why, sizeof(why));
 	probe_file(lp, tgid, file, false, why);
