@@ -230,18 +230,37 @@ def _kill_tree_test(sig):
                     os.kill(p, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
-    return after
+    return after, t.pid
+
+
+def _uprobe_event_groups():
+    for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
+        try:
+            with open(os.path.join(d, "uprobe_events")) as f:
+                return set(re.findall(r"^\w:(tracer_\d+)/", f.read(), re.M))
+        except OSError:
+            continue
+    return set()
 
 
 def test_libc_sigkill_leaves_nothing_traced_or_stopped():
-    after = _kill_tree_test(signal.SIGKILL)
+    after, killed = _kill_tree_test(signal.SIGKILL)
     # PTRACE_O_EXITKILL: the spawned tree dies with tracer.
     left = {p: s for p, s in after.items() if not s[0].startswith("Z")}
     eq(left, {}, "processes of the tree left after SIGKILL of tracer")
+    # Its uprobe events stay until the next tracer removes them.
+    res, _, _ = trace(["true"])
+    exit_code(res, 0)
+    group = f"tracer_{killed}"
+    check(group not in _uprobe_event_groups(),
+          f"uprobe events of the killed tracer ({group}) after the next run:"
+          f" {sorted(_uprobe_event_groups())}")
 
 
 def test_libc_sigterm_leaves_nothing_traced_or_stopped():
-    after = _kill_tree_test(signal.SIGTERM)
+    after, stopped = _kill_tree_test(signal.SIGTERM)
+    check(f"tracer_{stopped}" not in _uprobe_event_groups(),
+          "uprobe events left by a tracer stopped with SIGTERM")
     # The shell got the SIGTERM; its children go on, untraced, running.
     bad = {p: s for p, s in after.items()
            if s[1] != 0 or s[0][0] in "tT"}

@@ -436,6 +436,31 @@ static void make_event(struct tfo_libc *lp, int file, int w, const char *dir)
 		remove_event(lp, file, w);
 }
 
+/*
+ * A tracer killed with SIGKILL could not remove its events: remove those
+ * of groups tracer_PID whose process is gone (they have no perf event, so
+ * no breakpoint, but they litter uprobe_events).
+ */
+static void remove_stale_events(const char *dir)
+{
+	char f[64], line[512], name[128], rm[160];
+	FILE *in;
+	int pid;
+
+	snprintf(f, sizeof(f), "%s/uprobe_events", dir);
+	in = fopen(f, "re");
+	if (!in)
+		return;
+	while (fgets(line, sizeof(line), in)) {
+		if (sscanf(line, "%*c:tracer_%d/%127s", &pid, name) != 2 ||
+		    pid <= 0 || !kill(pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(rm, sizeof(rm), "-:tracer_%d/%s\n", pid, name);
+		write_uprobe_events(rm, dir);
+	}
+	fclose(in);
+}
+
 static void make_events(struct tfo_libc *lp, int file)
 {
 	struct wrapper_file *wf = &lp->files[file];
@@ -449,6 +474,8 @@ static void make_events(struct tfo_libc *lp, int file)
 		lp->no_tracefs = true;
 		return;
 	}
+	if (!lp->tracefs)
+		remove_stale_events(dir);
 	lp->tracefs = dir;
 	for (int w = 0; w < NWRAPPERS; w++)
 		if (wf->offs[w])
