@@ -69,8 +69,11 @@ def check_seen(res, events, runs, count):
         mine = find(events, event="send", pid=pid)
         check(calls, f"client {pid} reported no call", res)
         for call in calls:
+            # send() is the sendto syscall (no address: addrlen 0)
             e = find_one(mine, what=f"send event of pid {pid}", res=res,
-                         syscall=call["call"])
+                         syscall=("sendto" if call["call"] == "send" else
+                                  call["call"]),
+                         addrlen=int(call["addrlen"]))
             fields(e, f"pid {pid}'s {call['call']}", libc_status="seen",
                    libc_flags=call["flags"], libc_function=call["call"],
                    flags=call["flags"], libc_why=None)
@@ -102,20 +105,22 @@ def test_libc_shell_children_and_grandchildren():
 
 
 def test_libc_through_env():
-    res, events, other = trace(["env", "X=1", prog("tfo_client"), str(PORT)])
+    res, events, other = trace(["env", "X=1", prog("tfo_client"), str(PORT),
+                                "--send"])
     exit_code(res, 0)
     check_seen(res, events, clients(other), 1)
 
 
 def test_libc_static_glibc():
-    res, events, other = trace([variant("tfo_client_static"), str(PORT)])
+    res, events, other = trace([variant("tfo_client_static"), str(PORT),
+                                "--send"])
     exit_code(res, 0)
     check_seen(res, events, clients(other), 1)
 
 
 def test_libc_static_musl():
     res, events, other = trace([variant("tfo_client_musl_static"),
-                                str(PORT)])
+                                str(PORT), "--send"])
     exit_code(res, 0)
     check_seen(res, events, clients(other), 1)
 
@@ -124,7 +129,7 @@ def test_libc_dynamic_musl():
     path = variant("tfo_client_musl")
     if not os.path.exists("/lib/ld-musl-x86_64.so.1"):
         skip("/lib/ld-musl-x86_64.so.1 missing (musl not installed here)")
-    res, events, other = trace(["sh", "-c", f"{path} {PORT}"])
+    res, events, other = trace(["sh", "-c", f"{path} {PORT} --send"])
     exit_code(res, 0)
     check_seen(res, events, clients(other), 1)
 
