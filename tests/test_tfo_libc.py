@@ -309,7 +309,7 @@ def test_libc_pid_children_of_a_shell():
 
 def test_libc_fork_exec_cost():
     """fork+exec of /bin/true, untraced and under tracer: the figures."""
-    fe, n = prog("forkexec"), 300
+    fe, n = prog("forkexec"), 150
     plain = run([fe, str(n), "/bin/true"], timeout=120)
     exit_code(plain, 0)
     res, _, other = trace([fe, str(n), "/bin/true"], timeout=300,
