@@ -73,7 +73,7 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	libjson-c-dev libcap-dev libnl-route-3-dev pkg-config make gcc python3 \
 	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy \
 	qemu-system-x86 busybox-static procps xz-utils \
-	strace bpftrace scdoc man-db curl
+	strace bpftrace scdoc man-db curl musl-tools
 
 # The binary. tests/vm/vmtest.sh builds a static one into its own OUTPUT with
 # STATIC=1 OUTPUT=... TRACER_BIN=..., leaving ./tracer alone.
@@ -116,6 +116,29 @@ $(OUTPUT)/tests/%: tests/progs/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+
+# tfo_client through other C libraries: static glibc, and musl (musl-tools)
+# dynamic (interpreter /lib/ld-musl-x86_64.so.1) and static.
+MUSL_CC ?= musl-gcc
+PROG_CFLAGS := -g -O2 -std=gnu11 $(WARN) -D_GNU_SOURCE
+TEST_PROGS += $(OUTPUT)/tests/tfo_client_static
+ifneq ($(shell command -v $(MUSL_CC) 2>/dev/null),)
+TEST_PROGS += $(OUTPUT)/tests/tfo_client_musl $(OUTPUT)/tests/tfo_client_musl_static
+endif
+$(OUTPUT)/tests/%_static: tests/progs/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(PROG_CFLAGS) -static $< -o $@
+
+$(OUTPUT)/tests/%_musl: tests/progs/%.c
+	$(call msg,MUSL-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(MUSL_CC) $(PROG_CFLAGS) $< -o $@
+
+$(OUTPUT)/tests/%_musl_static: tests/progs/%.c
+	$(call msg,MUSL-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(MUSL_CC) $(PROG_CFLAGS) -static $< -o $@
 
 test-progs: $(TEST_PROGS)
 

@@ -438,8 +438,15 @@ static __always_inline void stash_libc_call(enum tfo_libc_func func, int flags,
 		.family = user_sa_family(uaddr, addrlen),
 	};
 	__u32 tid = current_tid();
+	struct tfo_libc_call *outer;
 
 	if (!current_is_traced())
+		return;
+	/* musl's send() is sendto(fd, buf, len, flags, 0, 0): keep the
+	 * wrapper the program called (src/network/send.c) */
+	outer = bpf_map_lookup_elem(&libc_calls, &tid);
+	if (outer && outer->func == TFO_LIBC_SEND && func == TFO_LIBC_SENDTO &&
+	    !uaddr && outer->flags == (__u32)flags)
 		return;
 	bpf_map_update_elem(&libc_calls, &tid, &call, BPF_ANY);
 }

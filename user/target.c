@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -126,6 +127,24 @@ int target_spawn_fn(struct target *t, target_fn fn, void *arg)
 	return 0;
 }
 
+/*
+ * Reap the spawned child. Under ptrace it may first stop (at its exit,
+ * PTRACE_O_TRACEEXIT, or for a signal): let it go on until it is gone.
+ */
+static void wait_exit(struct target *t)
+{
+	int status;
+
+	while (waitpid(t->pid, &status, __WALL) == t->pid) {
+		if (!WIFSTOPPED(status)) {
+			t->status = status;
+			return;
+		}
+		ptrace(PTRACE_CONT, t->pid, 0,
+		       (unsigned int)status >> 16 ? 0 : WSTOPSIG(status));
+	}
+}
+
 int target_release(struct target *t)
 {
 	ssize_t n;
@@ -144,7 +163,7 @@ int target_release(struct target *t)
 	t->exec_err_fd = -1;
 	if (n != sizeof(err))
 		return 0;
-	waitpid(t->pid, &t->status, 0);
+	wait_exit(t);
 	t->pid = 0;
 	return err > 0 ? err : EIO;
 }
@@ -154,6 +173,9 @@ bool target_exited(struct target *t)
 	if (t->spawned) {
 		if (!t->pid)
 			return true;
+		/* its stops and exit are the ptrace loop's to wait for */
+		if (t->ptraced)
+			return false;
 		if (waitpid(t->pid, &t->status, WNOHANG) == t->pid) {
 			t->pid = 0;
 			return true;
@@ -178,11 +200,17 @@ void target_kill(struct target *t, int sig)
 		kill(t->pid, sig);
 }
 
+void target_reaped(struct target *t, int status)
+{
+	t->status = status;
+	t->pid = 0;
+}
+
 void target_close(struct target *t)
 {
 	if (t->spawned && t->pid > 0) {
 		kill(t->pid, SIGKILL);
-		waitpid(t->pid, &t->status, 0);
+		wait_exit(t);
 		t->pid = 0;
 	}
 	if (t->pidfd >= 0)

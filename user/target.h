@@ -16,6 +16,7 @@ struct target {
 	int release_fd; /* spawned: closing it lets the child exec */
 	int exec_err_fd; /* spawned: errno from a failed exec, or EOF */
 	int status; /* spawned: wait status once reaped */
+	bool ptraced; /* spawned: reaped by the ptrace loop (ptree.c) */
 };
 
 /* Parse and check a -p argument. Returns 0 or EXIT_USAGE after an error. */
@@ -44,6 +45,8 @@ bool target_exited(struct target *t);
 /* Exit code to propagate: the command's, or 128+signal. */
 int target_exit_code(const struct target *t);
 void target_kill(struct target *t, int sig);
+/* A spawned target under ptrace was reaped by the ptrace loop. */
+void target_reaped(struct target *t, int status);
 void target_close(struct target *t);
 
 #endif

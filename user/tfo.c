@@ -22,6 +22,7 @@
 #include "target.h"
 #include "tfo.h"
 #include "tfo_cases.h"
+#include "tfo_libc.h"
 #include "tfo_report.h"
 #include "tfo_session.h"
 #include "tracer.h"
@@ -288,11 +289,13 @@ static int poll_until_exit(struct tfo_run *run)
 		{ .fd = ring_buffer__epoll_fd(run->session.rb),
 		  .events = POLLIN },
 		{ .fd = run->target.pidfd, .events = POLLIN },
+		{ .fd = tfo_libc_fd(&run->session), .events = POLLIN },
 	};
 	int forwarded = 0;
 
 	output_defer_flush(true);
-	while (!target_exited(&run->target)) {
+	/* Stops first: a process held by ptrace waits for them. */
+	while (tfo_libc_dispatch(&run->session), !target_exited(&run->target)) {
 		if (stop_signal && run->target.spawned && !forwarded++)
 			target_kill(&run->target, stop_signal);
 		else if (stop_signal && !run->target.spawned)
@@ -303,6 +306,8 @@ static int poll_until_exit(struct tfo_run *run)
 		ring_buffer__consume(run->session.rb);
 		fflush(stdout);
 	}
+	ring_buffer__consume(run->session.rb);
+	tfo_libc_release(&run->session);
 	ring_buffer__consume(run->session.rb);
 	output_defer_flush(false);
 	tfo_report_verdict(&run->report);
@@ -316,7 +321,7 @@ static int run_command(struct tfo_run *run, char **argv)
 	if (!err)
 		tfo_report_watch(&run->report, run->target.pid, false);
 	if (!err)
-		err = tfo_session_attach_libc(&run->session, run->target.pid);
+		err = tfo_libc_follow_spawned(&run->session, &run->target);
 	if (!err)
 		err = tfo_session_trace(&run->session, run->target.pid);
 	if (err)
@@ -337,7 +342,7 @@ static int run_pid(struct tfo_run *run, pid_t pid, const char *ready_file)
 	if (!err)
 		tfo_report_watch(&run->report, pid, false);
 	if (!err)
-		err = tfo_session_attach_libc(&run->session, pid);
+		err = tfo_libc_follow_pid(&run->session, pid);
 	if (!err)
 		err = tfo_session_trace(&run->session, pid);
 	if (!err)
@@ -407,6 +412,7 @@ int cmd_tfo(int argc, char **argv)
 		else
 			err = run_builtin(&run);
 	}
+	tfo_libc_release(&run.session);
 	target_close(&run.target);
 	tfo_report_close(&run.report);
 	tfo_session_close(&run.session);

@@ -9,6 +9,7 @@
 #include "names.h"
 #include "output.h"
 #include "tfo_fo.h"
+#include "tfo_libc.h"
 #include "tfo_report.h"
 #include "tracer.h"
 
@@ -38,6 +39,8 @@ struct send_view {
 	const char *outcome; /* "success", "in_progress", "rejected" */
 	char outcome_detail[200]; /* what left the host, what did not */
 	struct fo_view fo;
+	const char *libc_status; /* "seen", "bypassed", "not_probed" */
+	const char *libc_why; /* not_probed: why */
 };
 
 static const char *syscall_name(__u32 sc)
@@ -229,6 +232,15 @@ static void decode_origin(const struct tfo_report *r, struct send_view *v)
 		v->condition_source = "syscall arguments and socket state";
 }
 
+/* libc_status: whether a libc wrapper made the call (tfo_libc.c). */
+static void decode_libc(const struct tfo_report *r, struct send_view *v)
+{
+	enum tfo_libc_status st =
+		tfo_libc_status(r->session, v->ev, &v->libc_why);
+
+	v->libc_status = tfo_libc_status_name(st);
+}
+
 static void decode(const struct tfo_report *r, const struct tfo_event *e,
 		   const char *case_name, int attempt, struct send_view *v)
 {
@@ -247,6 +259,7 @@ static void decode(const struct tfo_report *r, const struct tfo_event *e,
 	/* An origin and a condition explain refusals only. */
 	if (!strcmp(v->outcome, "rejected"))
 		decode_origin(r, v);
+	decode_libc(r, v);
 }
 
 /* ------------------------------------------------------------- JSON */
@@ -302,6 +315,8 @@ static void print_send_json(const struct tfo_report *r,
 		 v->libc_func ? json_object_new_int64(e->libc.flags) : NULL);
 	json_add(o, "libc_addrlen",
 		 v->libc_func ? json_object_new_int(e->libc.addrlen) : NULL);
+	json_add(o, "libc_status", json_object_new_string(v->libc_status));
+	json_add(o, "libc_why", json_str_or_null(v->libc_why));
 	json_add(o, "addrlen", json_object_new_int(e->addrlen));
 	json_add(o, "family",
 		 e->addrlen >= 2 ?
@@ -441,6 +456,22 @@ static void print_outcome_text(const struct send_view *v)
 	       v->outcome_detail[0] ? ": " : "", v->outcome_detail);
 }
 
+/* The libc line of a send: what the wrapper was given, or why none. */
+static void print_libc_text(const struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+
+	if (v->libc_func)
+		print_flags_line(true, v->libc_func, &e->libc);
+	else if (e->syscall == TFO_SYS_CONNECT || e->syscall == TFO_SYS_WRITE)
+		return;
+	else if (!strcmp(v->libc_status, "bypassed"))
+		printf("  libc    bypassed (libc is probed in this process; no "
+		       "send wrapper made this call)\n");
+	else
+		printf("  libc    not probed: %s\n", v->libc_why);
+}
+
 static void print_send_text(const struct tfo_report *r,
 			    const struct send_view *v)
 {
@@ -449,13 +480,7 @@ static void print_send_text(const struct tfo_report *r,
 	/* Built-in cases have a title line already. */
 	printf("%s%s(fd %d) by %s[%d]\n", v->case_name ? "" : "\n", v->syscall,
 	       e->fd, e->comm, e->tgid);
-	if (v->libc_func)
-		print_flags_line(true, v->libc_func, &e->libc);
-	else if (e->syscall != TFO_SYS_CONNECT && e->syscall != TFO_SYS_WRITE)
-		printf("  libc    %s\n",
-		       r->session->libc[0] ?
-			       "bypassed (no libc send wrapper made this call)" :
-			       "not probed");
+	print_libc_text(v);
 	print_kernel_line(v);
 	if (e->ret >= 0)
 		printf("  result  %lld\n", (long long)e->ret);
@@ -482,6 +507,25 @@ static void add_progress(struct tfo_report *r, const struct send_view *v)
 	tfo_progress_add(r, &p);
 }
 
+/* Sends by libc_status (connect() and write() are not libc sends). */
+static void account_libc(struct tfo_report *r, const struct send_view *v)
+{
+	const struct tfo_event *e = v->ev;
+
+	if (v->libc_func) {
+		r->libc_seen++;
+		r->libc_changed += e->libc.flags != e->flags;
+	} else if (e->syscall == TFO_SYS_CONNECT ||
+		   e->syscall == TFO_SYS_WRITE) {
+		return;
+	} else if (!strcmp(v->libc_status, "bypassed")) {
+		r->libc_unseen++;
+	} else if (!r->libc_not_probed++) {
+		snprintf(r->libc_not_probed_why, sizeof(r->libc_not_probed_why),
+			 "%s", v->libc_why);
+	}
+}
+
 static void account(struct tfo_report *r, const struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
@@ -489,13 +533,7 @@ static void account(struct tfo_report *r, const struct send_view *v)
 	bool fastopen = e->flags & MSG_FASTOPEN;
 
 	r->sends++;
-	if (v->libc_func) {
-		r->libc_seen++;
-		r->libc_changed += e->libc.flags != e->flags;
-	} else if (e->syscall != TFO_SYS_CONNECT &&
-		   e->syscall != TFO_SYS_WRITE) {
-		r->libc_unseen++;
-	}
+	account_libc(r, v);
 	if (fastopen && e->ret >= 0 && e->addrlen > 0)
 		r->fastopen_ok_with_addr++;
 	if (fastopen && e->ret == -EINVAL && e->addrlen <= 0)
@@ -594,6 +632,9 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 		json_object_object_add(o, "reason",
 				       json_object_new_string(backend_why));
 		json_object_object_add(o, "libc", json_str_or_null(s->libc));
+		json_object_object_add(
+			o, "libc_probing",
+			json_object_new_string(tfo_libc_mode(s)));
 		json_object_object_add(o, "send_path_functions",
 				       json_object_new_int(s->nfuncs));
 		json_print_line(o);
@@ -602,7 +643,10 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 	printf("tracer tfo: backend %s (%s)\n", backend_name(s->backend),
 	       backend_why);
 	printf("libc wrappers: %s; send-path functions traced: %d%s\n",
-	       s->libc[0] ? s->libc : s->libc_why, s->nfuncs,
+	       s->libc[0] ? s->libc :
+	       s->libc_on ? tfo_libc_mode(s) :
+			    s->libc_why,
+	       s->nfuncs,
 	       s->nfuncs     ? "" :
 	       s->sock_layer ? " (origin at the socket layer at best)" :
 			       " (origin at the syscall layer at best)");
@@ -611,7 +655,7 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 
 static const char *libc_answer(const struct tfo_report *r)
 {
-	if (!r->session->libc[0])
+	if (!r->session->libc_on || (!r->libc_seen && !r->libc_unseen))
 		return "libc wrappers not probed";
 	if (!r->libc_seen)
 		return "no libc wrapper call was seen";
@@ -624,9 +668,8 @@ static const char *who_rejects(const struct tfo_report *r)
 {
 	if (!r->nrej)
 		return NULL;
-	if (r->libc_seen && !r->libc_changed)
-		return "kernel";
-	return r->libc_changed ? "libc" : NULL;
+	/* a syscall's error is the kernel's, whether libc was seen or not */
+	return r->libc_changed ? "libc" : "kernel";
 }
 
 static json_object *rejection_json(const struct tfo_rejection *x)
@@ -664,6 +707,10 @@ static void print_verdict_json(struct tfo_report *r)
 			       json_object_new_int(r->libc_seen));
 	json_object_object_add(o, "libc_bypassed",
 			       json_object_new_int(r->libc_unseen));
+	json_object_object_add(o, "libc_not_probed",
+			       json_object_new_int(r->libc_not_probed));
+	json_object_object_add(o, "libc_not_probed_why",
+			       json_str_or_null(r->libc_not_probed_why));
 	json_object_object_add(o, "rejections", rej);
 	json_object_object_add(
 		o, "lost_events",
@@ -687,21 +734,42 @@ static void print_kernel_answer(const struct tfo_report *r)
 		       "libc passed their flags unchanged.\n");
 }
 
+/* The verdict's libc sentence: the sends by libc_status. */
+static void print_libc_verdict_text(const struct tfo_report *r)
+{
+	const char *sep = "";
+
+	printf("  libc:   ");
+	if (!r->session->libc_on) {
+		printf("not probed: %s\n", r->session->libc_why);
+		return;
+	}
+	if (r->libc_seen) {
+		printf("%s in %d of %d calls it wrapped", libc_answer(r),
+		       r->libc_seen - r->libc_changed, r->libc_seen);
+		sep = "; ";
+	}
+	if (r->libc_unseen) {
+		printf("%s%d send%s bypassed libc (probed in %s process)", sep,
+		       r->libc_unseen, r->libc_unseen > 1 ? "s" : "",
+		       r->libc_unseen > 1 ? "their" : "its");
+		sep = "; ";
+	}
+	if (r->libc_not_probed) {
+		printf("%s%d send%s where libc was not probed (%s)", sep,
+		       r->libc_not_probed, r->libc_not_probed > 1 ? "s" : "",
+		       r->libc_not_probed_why);
+		sep = "; ";
+	}
+	printf("%s\n", sep[0] ? "" : "no send through a libc wrapper");
+}
+
 static void print_verdict_text(struct tfo_report *r)
 {
 	unsigned long long lost = tfo_session_lost(r->session);
 
 	printf("\nVerdict\n");
-	if (!r->session->libc[0])
-		printf("  libc:   not probed: %s", r->session->libc_why);
-	else
-		printf("  libc:   %s in %d of %d calls it wrapped",
-		       libc_answer(r), r->libc_seen - r->libc_changed,
-		       r->libc_seen);
-	if (r->libc_unseen && r->session->libc[0])
-		printf("; %d send%s bypassed libc", r->libc_unseen,
-		       r->libc_unseen > 1 ? "s" : "");
-	printf("\n");
+	print_libc_verdict_text(r);
 	if (!r->nrej)
 		printf("  kernel: rejected no send\n");
 	else

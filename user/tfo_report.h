@@ -50,7 +50,9 @@ struct tfo_report {
 	int sends;
 	int libc_seen; /* sends whose libc wrapper was seen */
 	int libc_changed; /* ...and handed the kernel other flags */
-	int libc_unseen; /* sends made without a probed libc wrapper */
+	int libc_unseen; /* libc_status "bypassed": probed, not called */
+	int libc_not_probed; /* libc_status "not_probed" */
+	char libc_not_probed_why[256]; /* the first reason */
 	int fastopen_ok_with_addr; /* sendmsg/sendto + MSG_FASTOPEN + address */
 	int einval_without_addr;
 	int nrej;

@@ -8,6 +8,7 @@
 #include <bpf/btf.h>
 
 #include "libc.h"
+#include "tfo_libc.h"
 #include "output.h"
 #include "runtime.h"
 #include "tfo.skel.h"
@@ -243,46 +244,12 @@ static void find_libc(struct tfo_session *s, pid_t pid, bool self)
 }
 
 /*
- * Uprobes on the libc wrappers: what the program handed to libc. A uprobe
- * traps on every call of every process that maps the library unless it is
- * bound to one: uprobe_perf_filter() keeps the breakpoint out of any other
- * mm, so untraced processes pay nothing. The perf event follows @pid's task
- * across execve(); children it forks are not covered.
+ * The libc wrappers of process @pid, as it maps them now (the built-in
+ * runner). Commands and -p follow their whole tree: see tfo_libc.c.
  */
 int tfo_session_attach_libc(struct tfo_session *s, pid_t pid)
 {
-	const struct {
-		const char *sym;
-		struct bpf_program *prog;
-	} wrappers[] = {
-		{ "send", s->skel->progs.libc_send },
-		{ "sendto", s->skel->progs.libc_sendto },
-		{ "sendmsg", s->skel->progs.libc_sendmsg },
-		{ "sendmmsg", s->skel->progs.libc_sendmmsg },
-	};
-	int attached = 0;
-
-	if (!s->libc[0])
-		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(wrappers); i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .func_name = wrappers[i].sym);
-		struct bpf_link *l = bpf_program__attach_uprobe_opts(
-			wrappers[i].prog, pid, s->libc, 0, &uo);
-
-		/* A static binary links only the wrappers it calls. */
-		if (add_link(s, l))
-			info("uprobe on %s in %s: %s", wrappers[i].sym, s->libc,
-			     strerror(errno));
-		else
-			attached++;
-	}
-	if (attached)
-		return 0;
-	snprintf(s->libc_why, sizeof(s->libc_why),
-		 "no send wrapper could be probed in %s", s->libc);
-	s->libc[0] = '\0';
-	warn("libc wrappers not traced: %s", s->libc_why);
-	return 0;
+	return tfo_libc_probe_process(s, pid);
 }
 
 /* Without the libc layer its programs are not even loaded. */
@@ -310,13 +277,15 @@ static int load_and_attach(struct tfo_session *s,
 		return fail(EXIT_RUNTIME, "cannot set fentry targets: %s",
 			    strerror(-err));
 	configure(s, o);
-	if (o->trace_libc)
-		find_libc(s, o->libc_pid, o->libc_self);
-	else
+	s->libc_on = o->trace_libc;
+	/* The built-in runner is a fork of tracer: its libc is tracer's. */
+	if (o->trace_libc && o->libc_self)
+		find_libc(s, 0, true);
+	else if (!o->trace_libc)
 		skip_libc(s,
 			  "not probed with --all (add --libc: each call of a "
 			  "probed wrapper costs a breakpoint trap)");
-	if (!s->libc[0] && o->trace_libc)
+	if (!s->libc[0] && o->libc_self && o->trace_libc)
 		warn("libc wrappers not traced: %s", s->libc_why);
 	err = tfo_bpf__load(s->skel);
 	if (err)
@@ -380,6 +349,7 @@ unsigned long long tfo_session_lost(const struct tfo_session *s)
 
 void tfo_session_close(struct tfo_session *s)
 {
+	tfo_libc_free(s);
 	ring_buffer__free(s->rb);
 	destroy_links(s->links, &s->nlinks);
 	tfo_bpf__destroy(s->skel);

@@ -2,7 +2,7 @@
 /*
  * tfo_client: the field report's failing client, as a test program.
  *
- *   tfo_client PORT [--plain]
+ *   tfo_client PORT [--plain] [--send]
  *
  * 1. sendmsg(fd, &msg, MSG_FASTOPEN) on a fresh TCP socket with msg_name NULL:
  *    the kernel has no address to connect to (EINVAL from tcp_v4_connect).
@@ -10,6 +10,8 @@
  *    socket: ECONNREFUSED on a closed port, the byte count with a listener.
  * 3. With --plain: sendto(fd3, buf, len, 0, 127.0.0.1:PORT) on a UDP socket, a
  *    send without MSG_FASTOPEN (only `tracer tfo --all` reports it).
+ * 4. With --send: send(fd4, buf, len, MSG_FASTOPEN) on a fresh TCP socket (no
+ *    address: EINVAL), reported as "send".
  *
  * Each call is printed on stdout, one line each, so a test knows exactly what
  * was called and what it returned:
@@ -20,6 +22,10 @@
  *
  * Exits 0 whatever the calls return; 2 on a bad command line or when a socket
  * cannot be created.
+ *
+ * `make test-progs` also builds it statically (tfo_client_static), with musl
+ * (tfo_client_musl, interpreter /lib/ld-musl-x86_64.so.1) and statically with
+ * musl (tfo_client_musl_static): the same calls through other C libraries.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,12 +43,38 @@
 
 static const char payload[] = "tfo_client";
 
+/* glibc has strerrorname_np(); musl (tfo_client_musl*) does not. */
+static const char *errno_name(int err)
+{
+#ifdef __GLIBC__
+	return strerrorname_np(err);
+#else
+	static char other[16];
+
+	switch (err) {
+	case EINVAL:
+		return "EINVAL";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case EINPROGRESS:
+		return "EINPROGRESS";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case EISCONN:
+		return "EISCONN";
+	default:
+		snprintf(other, sizeof(other), "E%d", err);
+		return other;
+	}
+#endif
+}
+
 static void report(const char *call, const char *sock, int flags,
 		   socklen_t addrlen, ssize_t ret, int err)
 {
 	printf("%s sock=%s flags=0x%x addrlen=%u ret=%zd errno=%s\n", call,
 	       sock, flags, (unsigned int)addrlen, ret,
-	       ret < 0 ? strerrorname_np(err) : "none");
+	       ret < 0 ? errno_name(err) : "none");
 }
 
 static int new_socket(int type)
@@ -75,6 +107,17 @@ static void sendmsg_without_address(void)
 	close(fd);
 }
 
+/* send(): no address at all, so EINVAL on an unconnected TCP socket. */
+static void send_without_address(void)
+{
+	int fd = new_socket(SOCK_STREAM);
+	ssize_t ret;
+
+	ret = send(fd, payload, sizeof(payload), MSG_FASTOPEN);
+	report("send", "tcp", MSG_FASTOPEN, 0, ret, errno);
+	close(fd);
+}
+
 static void sendto_address(int type, int flags, const struct sockaddr_in *to)
 {
 	int fd = new_socket(type);
@@ -93,13 +136,20 @@ int main(int argc, char **argv)
 		.sin_family = AF_INET,
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
-	bool plain = false;
+	bool plain = false, with_send = false;
 	char *end;
 	long port;
 
-	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "--plain")))
+	if (argc < 2 || argc > 4)
 		goto usage;
-	plain = argc == 3;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--plain"))
+			plain = true;
+		else if (!strcmp(argv[i], "--send"))
+			with_send = true;
+		else
+			goto usage;
+	}
 	port = strtol(argv[1], &end, 10);
 	if (*end || port < 1 || port > 65535)
 		goto usage;
@@ -113,9 +163,11 @@ int main(int argc, char **argv)
 	sendto_address(SOCK_STREAM, MSG_FASTOPEN, &to);
 	if (plain)
 		sendto_address(SOCK_DGRAM, 0, &to);
+	if (with_send)
+		send_without_address();
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: tfo_client PORT [--plain]\n");
+	fprintf(stderr, "usage: tfo_client PORT [--plain] [--send]\n");
 	return 2;
 }

@@ -227,6 +227,17 @@ build_common() {
 		f=${f##*/}
 		put_bin "$ROOT/.output/tests/${f%.c}" "/src/.output/tests/${f%.c}"
 	done
+	# tfo_client through other C libraries (Makefile: static glibc, and
+	# musl ones where musl-gcc is installed); the dynamic musl one needs
+	# musl's loader, which is its libc.
+	for f in tfo_client_static tfo_client_musl tfo_client_musl_static; do
+		if [ -x "$ROOT/.output/tests/$f" ]; then
+			put "$ROOT/.output/tests/$f" "/src/.output/tests/$f"
+		fi
+	done
+	if [ -e /lib/ld-musl-x86_64.so.1 ]; then
+		put /lib/ld-musl-x86_64.so.1
+	fi
 	for f in "$ROOT"/tests/*.py "$ROOT"/tests/progs/*.py \
 		"$ROOT"/tests/progs/*.rb; do
 		put "$f" "/src/${f#"$ROOT"/}"
@@ -253,7 +264,7 @@ find_module() {
 }
 
 # add_module KDIR DIR NAME: put module NAME, after the modules it depends
-# on, into DIR/lib/modules (decompressed: busybox insmod reads plain .ko),
+# on, into DIR/usr/lib/modules (decompressed: busybox insmod reads plain .ko),
 # and append its name to DIR/modules (the load order).
 add_module() {
 	for dep in $(module_depends "$(find_module "$1" "$3")"); do
@@ -261,19 +272,22 @@ add_module() {
 	done
 	ko=$(find_module "$1" "$3")
 	case $ko in
-	*.xz) xz -dc "$ko" > "$2/lib/modules/$3.ko" ;;
-	*) cp "$ko" "$2/lib/modules/$3.ko" ;;
+	*.xz) xz -dc "$ko" > "$2/usr/lib/modules/$3.ko" ;;
+	*) cp "$ko" "$2/usr/lib/modules/$3.ko" ;;
 	esac
 	echo "$3" >> "$2/modules"
 }
 
-# build_modules KDIR OUT: a cpio with /lib/modules/NAME.ko (decompressed)
-# for each of $MODULES and what they depend on, and /modules (load order).
+# build_modules KDIR OUT: a cpio with /usr/lib/modules/NAME.ko
+# (decompressed) for each of $MODULES and what they depend on, and /modules
+# (load order). Under usr/: a real lib/ directory in this archive would
+# replace the /lib -> usr/lib link of the common one when the kernel unpacks
+# it (clean_path() in init/initramfs.c), and with it /lib/ld-musl-*.
 build_modules() {
 	kdir=$1 out=$2
 	md=$out/mods
 	rm -rf "$md"
-	mkdir -p "$md/lib/modules"
+	mkdir -p "$md/usr/lib/modules"
 	: > "$md/modules"
 	for m in $MODULES; do add_module "$kdir" "$md" "$m"; done
 	make_cpio "$md" "$out/modules.cpio"
