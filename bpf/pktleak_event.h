@@ -27,10 +27,24 @@ struct pkt_iface {
 struct pkt_sock {
 	__u64 sk;
 	__u64 created_ns; /* bpf_ktime_get_ns() at socket(); 0: before tracing */
-	__u64 bound_ns; /* first successful bind(), 0: never */
+	__u64 bind_enter_ns; /* entry of the first successful bind() */
+	__u64 bound_ns; /* its return, 0: never bound */
+	__u64 filter_ns; /* first SO_ATTACH_FILTER/SO_ATTACH_BPF, 0: none */
 	__u64 queued_at_bind; /* frames waiting in the queue when bind() began */
 	__u64 last_tp_packets; /* packet_sock stats.tp_packets already counted */
 	__u64 untracked; /* frames of interfaces beyond PKT_MAX_IFACES */
+	__u64 queued_after_bind; /* all frames queued after bind, any interface */
+	/*
+	 * The filter window: frames queued after bind while the socket had no
+	 * filter, before its first one. Queue positions (FIFO, counted from
+	 * tracking on) tell which reads took them: positions
+	 * (unfiltered_first, unfiltered_last] of queued_total.
+	 */
+	__u64 queued_before_filter;
+	__u64 unfiltered_read; /* ... of those, read once a filter was set */
+	__u64 queued_total; /* frames put in sk_receive_queue, ever */
+	__u64 reads_total; /* frames recv*() took from it, ever */
+	__u64 unfiltered_first, unfiltered_last;
 	__u32 tgid;
 	__s32 fd;
 	__u16 protocol; /* host order, as given to socket() */
@@ -50,6 +64,7 @@ enum pkt_event_kind {
 	PKT_EV_BIND, /* bind() succeeded */
 	PKT_EV_CLOSE, /* close() of the creating fd, or the process exited */
 	PKT_EV_FRAME, /* one frame (timeline, only when asked for) */
+	PKT_EV_FILTER, /* the first SO_ATTACH_FILTER/SO_ATTACH_BPF succeeded */
 };
 
 enum pkt_frame_kind {

@@ -34,6 +34,7 @@
 #include "target.h"
 
 #define STEP_TIMEOUT_MS 5000
+#define PKT_ORIGINS 64 /* sockets whose timeline origin is remembered */
 #define POLL_INTERVAL_MS 100
 
 struct pktleak_opts {
@@ -62,7 +63,9 @@ struct pkt_run {
 	struct run_steps steps;
 	const struct pktleak_opts *opts;
 	uint64_t start_ns;
-	uint64_t origin_ns; /* -v timeline: the current socket's creation */
+	/* -v timeline: where each socket's times start (a ring of them) */
+	struct pkt_origin origins[PKT_ORIGINS];
+	unsigned int next_origin;
 	bool timeline;
 };
 
@@ -261,12 +264,38 @@ static bool is_experiment(const struct pkt_run *run)
 	return !run->opts->command && !run->opts->pid && !run->opts->all;
 }
 
+static const struct pkt_origin *origin_of(const struct pkt_run *run,
+					  uint64_t sk)
+{
+	for (unsigned int i = 0; i < PKT_ORIGINS; i++)
+		if (run->origins[i].sk == sk)
+			return &run->origins[i];
+	return NULL;
+}
+
+/* A socket's times count from its socket(), or from when it was first seen. */
+static void remember_origin(struct pkt_run *run, const struct pkt_sock_event *e)
+{
+	struct pkt_origin *o =
+		(struct pkt_origin *)origin_of(run, e->s.sk);
+
+	if (!o)
+		o = &run->origins[run->next_origin++ % PKT_ORIGINS];
+	*o = (struct pkt_origin){
+		.sk = e->s.sk,
+		.origin_ns = e->s.created_ns ? e->s.created_ns : e->ts_ns,
+		.tgid = e->s.tgid,
+		.fd = e->s.fd,
+		.at_socket = e->s.created_ns != 0,
+	};
+}
+
 static void on_sock_event(struct pkt_run *run, const struct pkt_sock_event *e)
 {
-	if (e->kind == PKT_EV_SOCKET && e->s.created_ns && is_experiment(run))
-		run->origin_ns = e->s.created_ns;
+	if (e->kind == PKT_EV_SOCKET)
+		remember_origin(run, e);
 	if (run->timeline)
-		pkt_report_sock_event(e, run->origin_ns);
+		pkt_report_sock_event(e, origin_of(run, e->s.sk));
 	if (e->kind == PKT_EV_CLOSE && !is_experiment(run))
 		pkt_report_socket(
 			&e->s, e->reason == PKT_CLOSE_EXIT ? "exit" : "close",
@@ -284,7 +313,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (*kind == PKT_EV_FRAME && size >= sizeof(struct pkt_frame_event)) {
 		if (run->timeline)
-			pkt_report_frame(data, run->origin_ns);
+			pkt_report_frame(
+				data,
+				origin_of(run,
+					  ((const struct pkt_frame_event *)data)
+						  ->sk));
 	} else if (*kind != PKT_EV_FRAME &&
 		   size >= sizeof(struct pkt_sock_event)) {
 		on_sock_event(run, data);

@@ -487,6 +487,36 @@ static json_object *json_ms(double ms)
 	return json_object_new_double_s(ms, buf);
 }
 
+/* ms since socket() (or since first seen), null when unknown */
+static json_object *since_socket_json(const struct pkt_sock *s, uint64_t ns)
+{
+	return s->created_ns && ns ? json_ms(ms_between(s->created_ns, ns)) :
+				     NULL;
+}
+
+/*
+ * The filter window: frames queued after bind while no filter was attached,
+ * and of those, the ones read once it was. Null without a filter; reads are
+ * unknown for a mapped ring (user space sees its frames at once).
+ */
+static void add_filter_json(json_object *j, const struct pkt_sock *s)
+{
+	bool filtered = s->filter_ns;
+
+	json_object_object_add(j, "filter_attached_ms",
+			       since_socket_json(s, s->filter_ns));
+	json_object_object_add(
+		j, "queued_before_filter",
+		filtered ? json_object_new_int64(
+				   (int64_t)s->queued_before_filter) :
+			   NULL);
+	json_object_object_add(
+		j, "unfiltered_read",
+		filtered && !s->ring ?
+			json_object_new_int64((int64_t)s->unfiltered_read) :
+			NULL);
+}
+
 static void print_socket_json(const struct pkt_sock *s, const char *closed_by,
 			      uint64_t start_ns)
 {
@@ -513,10 +543,14 @@ static void print_socket_json(const struct pkt_sock *s, const char *closed_by,
 	json_object_object_add(j, "bound_ifindex",
 			       json_object_new_int(s->bound_ifindex));
 	json_object_object_add(
-		j, "bind_after_ms",
+		j, "gap_ms",
 		s->bound && s->created_ns ?
-			json_ms(ms_between(s->created_ns, s->bound_ns)) :
+			json_ms(ms_between(s->created_ns, s->bind_enter_ns)) :
 			NULL);
+	json_object_object_add(
+		j, "bind_duration_ms",
+		s->bound ? json_ms(ms_between(s->bind_enter_ns, s->bound_ns)) :
+			   NULL);
 	json_object_object_add(
 		j, "reached_before_bind",
 		json_object_new_int64((int64_t)sum_ifs(s, false)));
@@ -530,12 +564,36 @@ static void print_socket_json(const struct pkt_sock *s, const char *closed_by,
 			   NULL);
 	json_object_object_add(j, "leaked_read",
 			       json_object_new_int64((int64_t)leaked_reads(s)));
+	json_object_object_add(
+		j, "queued_after_bind",
+		json_object_new_int64((int64_t)s->queued_after_bind));
+	add_filter_json(j, s);
 	json_object_object_add(j, "ring", json_object_new_boolean(s->ring));
 	json_object_object_add(j, "untracked_frames",
 			       json_object_new_int64((int64_t)s->untracked));
 	json_object_object_add(j, "closed_by",
 			       json_object_new_string(closed_by));
 	json_print_line(j);
+}
+
+static void print_filter_text(const struct pkt_sock *s)
+{
+	if (!s->filter_ns) {
+		printf("; no filter attached");
+		return;
+	}
+	if (s->created_ns)
+		printf("; filter attached %.1f ms after socket()",
+		       ms_between(s->created_ns, s->filter_ns));
+	else
+		printf("; filter attached");
+	printf(", %llu frames queued after bind before it",
+	       (unsigned long long)s->queued_before_filter);
+	if (s->ring)
+		printf(" (ring: when they were read is unknown)");
+	else
+		printf(", %llu of them read unfiltered",
+		       (unsigned long long)s->unfiltered_read);
 }
 
 static void print_socket_text(const struct pkt_sock *s, const char *closed_by)
@@ -547,13 +605,15 @@ static void print_socket_text(const struct pkt_sock *s, const char *closed_by)
 	       protocol_name(s->protocol, buf, sizeof(buf)));
 	if (!s->bound)
 		printf("never bound");
-	else if (s->created_ns)
-		printf("bound to %s %.1f ms after socket()",
-		       s->bound_ifindex ? s->bound_ifname : "all interfaces",
-		       ms_between(s->created_ns, s->bound_ns));
 	else
 		printf("bound to %s",
 		       s->bound_ifindex ? s->bound_ifname : "all interfaces");
+	if (s->bound && s->created_ns)
+		printf(" after a %.1f ms gap",
+		       ms_between(s->created_ns, s->bind_enter_ns));
+	if (s->bound)
+		printf(" (bind() took %.1f ms)",
+		       ms_between(s->bind_enter_ns, s->bound_ns));
 	printf("; %llu frames reached it before bind",
 	       (unsigned long long)sum_ifs(s, false));
 	for (int i = 0; i < PKT_MAX_IFACES; i++) {
@@ -571,6 +631,7 @@ static void print_socket_text(const struct pkt_sock *s, const char *closed_by)
 		       "other interfaces",
 		       (unsigned long long)s->queued_at_bind,
 		       (unsigned long long)leaked_reads(s));
+	print_filter_text(s);
 	printf(" [%s]\n", closed_by);
 }
 
@@ -592,7 +653,13 @@ static const char *const frame_kinds[] = {
 	[PKT_FRAME_READ] = "read",
 };
 
-void pkt_report_frame(const struct pkt_frame_event *e, uint64_t origin_ns)
+static double since_origin(uint64_t ts_ns, const struct pkt_origin *o)
+{
+	return (double)((int64_t)(ts_ns - o->origin_ns)) / 1e6;
+}
+
+void pkt_report_frame(const struct pkt_frame_event *e,
+		      const struct pkt_origin *o)
 {
 	const char *kind = e->frame < ARRAY_SIZE(frame_kinds) ?
 				   frame_kinds[e->frame] :
@@ -600,8 +667,11 @@ void pkt_report_frame(const struct pkt_frame_event *e, uint64_t origin_ns)
 	json_object *j;
 
 	if (!env.json) {
-		printf("  %+10.3f ms  frame %-8s %-16s %s\n",
-		       (double)((int64_t)(e->ts_ns - origin_ns)) / 1e6, kind,
+		if (o)
+			printf("  %+10.3f ms", since_origin(e->ts_ns, o));
+		else
+			printf("  %13s", "?");
+		printf("  frame %-8s %-16s %s\n", kind,
 		       e->ifname[0] ? e->ifname : "?",
 		       e->bound ? "after bind" : "before bind");
 		return;
@@ -609,36 +679,61 @@ void pkt_report_frame(const struct pkt_frame_event *e, uint64_t origin_ns)
 	j = json_object_new_object();
 	json_object_object_add(j, "event", json_object_new_string("frame"));
 	json_object_object_add(j, "what", json_object_new_string(kind));
+	json_object_object_add(j, "pid",
+			       o ? json_object_new_int((int)o->tgid) : NULL);
+	json_object_object_add(j, "fd", o ? json_object_new_int(o->fd) : NULL);
+	json_object_object_add(j, "t_ms",
+			       o ? json_ms(since_origin(e->ts_ns, o)) : NULL);
 	json_object_object_add(
-		j, "t_ms",
-		json_ms((double)((int64_t)(e->ts_ns - origin_ns)) / 1e6));
+		j, "t_from",
+		o ? json_object_new_string(o->at_socket ? "socket" :
+							  "first seen") :
+		    NULL);
 	json_object_object_add(j, "ifname", json_object_new_string(e->ifname));
 	json_object_object_add(j, "ifindex", json_object_new_int(e->ifindex));
 	json_object_object_add(j, "bound", json_object_new_boolean(e->bound));
 	json_print_line(j);
 }
 
-void pkt_report_sock_event(const struct pkt_sock_event *e, uint64_t origin_ns)
+static void print_sock_event_detail(const struct pkt_sock_event *e)
+{
+	const struct pkt_sock *s = &e->s;
+
+	if (e->kind == PKT_EV_SOCKET && !s->created_ns)
+		printf(" (opened before tracing: times from here)");
+	if (e->kind == PKT_EV_BIND)
+		printf(" to %s, took %.3f ms, %llu frames waiting",
+		       s->bound_ifindex ? s->bound_ifname : "all interfaces",
+		       ms_between(s->bind_enter_ns, s->bound_ns),
+		       (unsigned long long)s->queued_at_bind);
+	if (e->kind == PKT_EV_FILTER)
+		printf(", %llu frames queued after bind before it",
+		       (unsigned long long)s->queued_before_filter);
+}
+
+void pkt_report_sock_event(const struct pkt_sock_event *e,
+			   const struct pkt_origin *o)
 {
 	static const char *const kinds[] = {
 		[PKT_EV_SOCKET] = "socket()",
 		[PKT_EV_BIND] = "bind()",
 		[PKT_EV_CLOSE] = "close()",
+		[PKT_EV_FILTER] = "filter set",
 	};
+	/* bind() is shown where it began; it returns bind_duration later */
+	uint64_t ts = e->kind == PKT_EV_BIND ? e->s.bind_enter_ns : e->ts_ns;
 	char buf[16];
 
-	if (env.json || e->kind >= ARRAY_SIZE(kinds))
+	if (env.json || e->kind >= ARRAY_SIZE(kinds) || !kinds[e->kind])
 		return;
-	printf("  %+10.3f ms  %-14s fd %d protocol %s",
-	       (double)((int64_t)(e->ts_ns - origin_ns)) / 1e6, kinds[e->kind],
-	       e->s.fd,
+	if (o)
+		printf("  %+10.3f ms", since_origin(ts, o));
+	else
+		printf("  %13s", "?");
+	printf("  %-14s fd %d protocol %s", kinds[e->kind], e->s.fd,
 	       protocol_name(e->kind == PKT_EV_BIND ? e->s.bound_protocol :
 						      e->s.protocol,
 			     buf, sizeof(buf)));
-	if (e->kind == PKT_EV_BIND)
-		printf(" to %s, %llu frames waiting",
-		       e->s.bound_ifindex ? e->s.bound_ifname :
-					    "all interfaces",
-		       (unsigned long long)e->s.queued_at_bind);
+	print_sock_event_detail(e);
 	printf("\n");
 }

@@ -3,6 +3,7 @@
 #ifndef TRACER_PKTLEAK_REPORT_H
 #define TRACER_PKTLEAK_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pktleak_event.h"
@@ -55,8 +56,22 @@ void pkt_report_finish(const struct pkt_report *r);
 /* Watch mode: one socket, when it is closed or tracing ends. */
 void pkt_report_socket(const struct pkt_sock *s, const char *closed_by,
 		       uint64_t start_ns);
-/* -v: one line of the timeline. */
-void pkt_report_frame(const struct pkt_frame_event *e, uint64_t origin_ns);
-void pkt_report_sock_event(const struct pkt_sock_event *e, uint64_t origin_ns);
+/*
+ * Where a socket's timeline starts: its socket() call, or, for a socket made
+ * before tracing began, when tracer first saw it.
+ */
+struct pkt_origin {
+	uint64_t sk;
+	uint64_t origin_ns;
+	uint32_t tgid;
+	int fd;
+	bool at_socket; /* origin_ns is socket()'s return */
+};
+
+/* -v: one line of the timeline; @o NULL: a socket tracer never saw open. */
+void pkt_report_frame(const struct pkt_frame_event *e,
+		      const struct pkt_origin *o);
+void pkt_report_sock_event(const struct pkt_sock_event *e,
+			   const struct pkt_origin *o);
 
 #endif

@@ -47,7 +47,7 @@ static void choose_programs(struct pkt_session *s,
 	};
 	struct bpf_program *const devices[] = {
 		skel->progs.pkt_netif_receive_skb,
-		skel->progs.pkt_net_dev_start_xmit,
+		skel->progs.pkt_net_dev_queue,
 		skel->progs.pkt_sk_data_ready,
 	};
 	struct bpf_program *const children[] = {
@@ -63,7 +63,7 @@ static void choose_programs(struct pkt_session *s,
 	if (s->backend == BACKEND_TRACEPOINT) {
 		s->reached_source =
 			"inferred: frames of netif_receive_skb and "
-			"net_dev_start_xmit that the socket's hook matches";
+			"net_dev_queue that the socket's hook matches";
 		s->queued_source = "sock:sk_data_ready";
 	} else {
 		s->reached_source = "packet_rcv/tpacket_rcv entry";
@@ -98,6 +98,7 @@ static void configure(struct pkt_session *s, const struct pkt_session_opts *o)
 	skel->rodata->nr_socket = SYS_socket;
 	skel->rodata->nr_bind = SYS_bind;
 	skel->rodata->nr_close = SYS_close;
+	skel->rodata->nr_setsockopt = SYS_setsockopt;
 	skel->rodata->trace_all = o->trace_all;
 	skel->rodata->emit_frames = o->timeline;
 	choose_programs(s, o);
