@@ -21,12 +21,18 @@ from lib import (BACKEND, check, eq, exit_code, feature, find, find_one,
                  tracer, tracer_argv)
 
 STRATEGIES = ("eth_p_all_then_bind", "drain_after_bind",
-              "protocol_0_then_bind", "drop_filter_drain", "rx_ring")
+              "protocol_0_then_bind", "drop_filter_drain", "rx_ring",
+              "filter_after_bind")
+UNFILTERED = ("eth_p_all_then_bind", "drain_after_bind",
+              "protocol_0_then_bind", "rx_ring")
 STRATEGY_KEYS = ("name", "gap_ms", "reached_before_bind", "queued_before_bind",
                  "reached_by_ifname", "leaked_read", "reader_leaked",
-                 "target_lost")
+                 "target_lost", "filter_attached_ms", "queued_before_filter",
+                 "unfiltered_read", "gap_ns", "bind_duration_ns")
 SOCKET_KEYS = ("pid", "fd", "protocol", "bound_ifname", "reached_before_bind",
-               "reached_by_ifname", "queued_at_bind")
+               "reached_by_ifname", "queued_at_bind", "gap_ms",
+               "bind_duration_ms", "filter_attached_ms",
+               "queued_before_filter", "unfiltered_read", "queued_after_bind")
 GAP_MS = 100
 
 # A private network namespace with two veth pairs, t0-t1 (bound) and n0-n1
@@ -140,6 +146,43 @@ def test_bpf_and_reader_agree():
         + " (strategies 1-5)")
 
 
+def test_filter_window_only_where_a_filter_is_attached():
+    _, events = experiment()
+    for name in UNFILTERED:
+        row = strategy(events, name)
+        eq((row["filter_attached_ms"], row["queued_before_filter"],
+            row["unfiltered_read"]), (None, None, None),
+           f"{name} attaches no filter: filter window fields")
+    row = strategy(events, "drop_filter_drain")
+    check(row["filter_attached_ms"] is not None
+          and row["filter_attached_ms"] < GAP_MS,
+          f"drop-all filter: attached before bind: {row}")
+    eq(row["queued_before_filter"], 0,
+       "drop-all filter before bind: frames queued after bind before it")
+    eq(row["unfiltered_read"], 0, "drop-all filter: unfiltered_read")
+
+
+def test_filter_after_bind_reads_unfiltered_frames():
+    """dhclient's pattern: the target flow's frames queued between bind and
+    the filter are read after the filter is in place, unfiltered."""
+    _, events = experiment("-s", "6", "--target-rate", "1000",
+                           "--filter-gap", "20", "-g", "20")
+    row = strategy(events, "filter_after_bind")
+    note(f"strategy 6: filter at {row['filter_attached_ms']} ms, "
+         f"{row['queued_before_filter']} queued before it, "
+         f"{row['unfiltered_read']} read unfiltered, gap "
+         f"{row['gap_ns'] / 1e6:.1f} ms, bind {row['bind_duration_ns'] / 1e6:.1f} ms")
+    check(row["queued_before_filter"] > 0,
+          f"no frame queued between bind and the filter: {row}")
+    # the reader reads everything: every frame of the window, after the filter
+    eq(row["unfiltered_read"], row["queued_before_filter"],
+       "unfiltered_read vs queued_before_filter")
+    gap_bind = row["gap_ns"] + row["bind_duration_ns"]
+    check(row["filter_attached_ms"] * 1e6 >= gap_bind + 20e6 * 0.9,
+          f"filter attached before bind + filter gap: {row}")
+    check(row["leaked_read"] > 0, f"ETH_P_ALL then bind leaks: {row}")
+
+
 def test_tracepoint_refused_without_sk_data_ready():
     need_root()
     ok, reason = feature("sk_data_ready")
@@ -207,7 +250,7 @@ def test_bad_input_exits_2_with_one_line():
     need_root()
     cases = (["--rate", "0"], ["--rate", "1000001"], ["--gap", "-5"],
              ["--gap", "x"], ["-i", "nosuch0"], ["-p", "999999999"],
-             ["--strategy", "6"], ["--bogus"], ["-n", "0"],
+             ["--strategy", "7"], ["--filter-gap", "10001"], ["--bogus"], ["-n", "0"],
              ["--duration", "3"], ["--rate", "10", "--all"])
     for args in cases:
         res = tracer("pktleak", *args)
@@ -256,8 +299,10 @@ def test_watch_command():
     events, reader = capture_events(res)
     sock = check_capture_socket(events, reader, res)
     eq(reader["read_other"], 80, "frames read from n0 (out) and n1 (in)")
-    check(90 <= sock["bind_after_ms"] < 1000,
-          f"bind_after_ms: {sock['bind_after_ms']}")
+    check(90 <= sock["gap_ms"] < 1000, f"gap_ms: {sock['gap_ms']}")
+    check(0 < sock["bind_duration_ms"] < 1000,
+          f"bind_duration_ms: {sock['bind_duration_ms']}")
+    eq(sock["filter_attached_ms"], None, "pkt_capture attaches no filter")
 
 
 def start_tracer(args, ready):

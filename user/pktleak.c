@@ -90,6 +90,8 @@ static void usage(FILE *out)
 		"      --target-rate N    target flow frames/s (0..1000000, default 100)\n"
 		"  -g, --gap MS           socket() to bind() (0..60000, default 100)\n"
 		"  -w, --window MS        reading after bind (1..10000, default 50)\n"
+		"      --filter-gap MS    strategy 6: bind() to the filter (0..10000,\n"
+		"                         default 10, as dhclient)\n"
 		"  -n, --repeat N         run each strategy N times (1..100) and print\n"
 		"                         min/median/max\n"
 		"  -s, --strategy LIST    only these strategies, e.g. 1,3\n"
@@ -158,13 +160,14 @@ static int check_interface(const char *name)
 enum {
 	OPT_TARGET_RATE = 256,
 	OPT_READY_FILE,
+	OPT_FILTER_GAP,
 };
 
 static int parse_one(int c, const char *arg, struct pktleak_opts *o)
 {
 	struct exp_opts *e = &o->exp;
 
-	o->exp_option |= c == OPT_TARGET_RATE ||
+	o->exp_option |= c == OPT_TARGET_RATE || c == OPT_FILTER_GAP ||
 			 (c < 128 && strchr("rgwnsi", c));
 	switch (c) {
 	case 'r':
@@ -174,6 +177,9 @@ static int parse_one(int c, const char *arg, struct pktleak_opts *o)
 				  &e->target_rate);
 	case 'g':
 		return parse_uint(arg, "gap", 0, 60000, &e->gap_ms);
+	case OPT_FILTER_GAP:
+		return parse_uint(arg, "filter gap", 0, 10000,
+				  &e->filter_gap_ms);
 	case 'w':
 		return parse_uint(arg, "window", 1, 10000, &e->window_ms);
 	case 'n':
@@ -210,7 +216,8 @@ static int check_modes(const struct pktleak_opts *o)
 	if (modes && o->exp_option)
 		return fail(EXIT_USAGE,
 			    "experiment options (-r, -g, -w, -n, -s, -i, "
-			    "--target-rate) do not apply when watching");
+			    "--target-rate, --filter-gap) do not apply when "
+			    "watching");
 	if (o->duration_s && !o->all)
 		return fail(EXIT_USAGE, "--duration goes with --all");
 	return 0;
@@ -223,6 +230,7 @@ static int parse_opts(int argc, char **argv, struct pktleak_opts *o)
 		{ "target-rate", required_argument, NULL, OPT_TARGET_RATE },
 		{ "gap", required_argument, NULL, 'g' },
 		{ "window", required_argument, NULL, 'w' },
+		{ "filter-gap", required_argument, NULL, OPT_FILTER_GAP },
 		{ "repeat", required_argument, NULL, 'n' },
 		{ "strategy", required_argument, NULL, 's' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -378,7 +386,15 @@ static void compute_result(struct pkt_run *run, const struct pkt_sock *done,
 	memset(res, 0, sizeof(*res));
 	res->strategy = m->strategy;
 	res->run = m->run;
-	res->gap_ns = st->bound_msg.ts_ns - st->socket_msg.ts_ns;
+	/* from BPF: socket()'s return to bind()'s entry, and bind() itself */
+	res->gap_ns = done->bind_enter_ns - done->created_ns;
+	res->bind_duration_ns = done->bound_ns - done->bind_enter_ns;
+	/* no filter, no filter window: the columns say "-" and null */
+	res->queued_before_filter =
+		done->filter_ns ? done->queued_before_filter : 0;
+	res->unfiltered_read = done->filter_ns ? done->unfiltered_read : 0;
+	res->filter_attached_ns =
+		done->filter_ns ? done->filter_ns - done->created_ns : 0;
 	res->noise_sent = st->bound_msg.noise_sent - st->socket_msg.noise_sent;
 	res->reader_leaked = m->reader.leaked;
 	res->reader_read = m->reader.read;
@@ -465,6 +481,7 @@ static int read_exp_msg(struct pkt_run *run, int fd, struct exp_msg *m)
 		{ .fd = run->target.pidfd, .events = POLLIN },
 	};
 	int timeout = STEP_TIMEOUT_MS + (int)run->opts->exp.gap_ms +
+		      (int)run->opts->exp.filter_gap_ms +
 		      (int)run->opts->exp.window_ms;
 	int n = poll(p, 2, timeout);
 
@@ -702,6 +719,7 @@ int cmd_pktleak(int argc, char **argv)
 			 .target_rate = 100,
 			 .gap_ms = 100,
 			 .window_ms = 50,
+			 .filter_gap_ms = 10,
 			 .repeat = 1,
 			 .strategy_mask = (1u << PKT_NSTRATEGIES) - 1 },
 	};

@@ -26,7 +26,12 @@ static const struct {
 	{ "reader_read", offsetof(struct strategy_result, reader_read) },
 	{ "drained", offsetof(struct strategy_result, drained) },
 	{ "cost_ns", offsetof(struct strategy_result, cost_ns) },
+	{ "queued_before_filter",
+	  offsetof(struct strategy_result, queued_before_filter) },
+	{ "unfiltered_read", offsetof(struct strategy_result, unfiltered_read) },
 	{ "gap_ns", offsetof(struct strategy_result, gap_ns) },
+	{ "bind_duration_ns",
+	  offsetof(struct strategy_result, bind_duration_ns) },
 	{ "noise_sent", offsetof(struct strategy_result, noise_sent) },
 };
 
@@ -40,6 +45,8 @@ enum field_id {
 	F_READER_READ,
 	F_DRAINED,
 	F_COST,
+	F_QUEUED_BEFORE_FILTER,
+	F_UNFILTERED_READ,
 };
 
 struct stats {
@@ -66,6 +73,7 @@ static int cmp_u64(const void *a, const void *b)
 /* min/median/max of every field over the runs of one strategy */
 struct strategy_stats {
 	int runs;
+	bool filtered; /* a filter was attached in some run */
 	struct stats f[ARRAY_SIZE(fields)];
 };
 
@@ -90,9 +98,12 @@ static void strategy_stats(const struct pkt_report *r, int strategy,
 	const struct strategy_result *runs[PKT_MAX_RUNS];
 
 	memset(ss, 0, sizeof(*ss));
-	for (int i = 0; i < r->nresults && ss->runs < PKT_MAX_RUNS; i++)
-		if (r->results[i].strategy == strategy)
-			runs[ss->runs++] = &r->results[i];
+	for (int i = 0; i < r->nresults && ss->runs < PKT_MAX_RUNS; i++) {
+		if (r->results[i].strategy != strategy)
+			continue;
+		ss->filtered |= r->results[i].filter_attached_ns != 0;
+		runs[ss->runs++] = &r->results[i];
+	}
 	if (!ss->runs)
 		return;
 	for (size_t f = 0; f < ARRAY_SIZE(fields); f++)
@@ -107,6 +118,15 @@ static const char *protocol_name(unsigned int proto, char *buf, size_t len)
 		return "0";
 	snprintf(buf, len, "0x%04x", proto);
 	return buf;
+}
+
+/* milliseconds with 3 decimals, printed as such */
+static json_object *json_ms(double ms)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.3f", ms);
+	return json_object_new_double_s(ms, buf);
 }
 
 /* ------------------------------------------------------------ set-up */
@@ -127,8 +147,8 @@ void pkt_report_setup(const struct pkt_report *r)
 			       "in) and %s (%u frames/s of noise in); ",
 			       r->ready->target_ifname, o->target_rate,
 			       r->ready->noise_ifname, o->rate);
-		printf("gap %u ms, read window %u ms%s\n", o->gap_ms,
-		       o->window_ms,
+		printf("gap %u ms, filter gap (6) %u ms, read window %u ms%s\n",
+		       o->gap_ms, o->filter_gap_ms, o->window_ms,
 		       o->repeat > 1 ? ", median of the runs" : "");
 		printf("reached: %s; queued: %s\n\n", r->reached_source,
 		       r->queued_source);
@@ -157,6 +177,8 @@ void pkt_report_setup(const struct pkt_report *r)
 	json_object_object_add(j, "gap_ms", json_object_new_int64(o->gap_ms));
 	json_object_object_add(j, "window_ms",
 			       json_object_new_int64(o->window_ms));
+	json_object_object_add(j, "filter_gap_ms",
+			       json_object_new_int64(o->filter_gap_ms));
 	json_object_object_add(j, "repeat", json_object_new_int64(o->repeat));
 	json_print_line(j);
 }
@@ -201,10 +223,19 @@ void pkt_report_strategy(const struct pkt_report *r,
 	json_object_object_add(j, "run", json_object_new_int(res->run + 1));
 	json_object_object_add(j, "gap_ms",
 			       json_object_new_int64(r->opts->gap_ms));
+	json_object_object_add(
+		j, "filter_attached_ms",
+		res->filter_attached_ns ?
+			json_ms((double)res->filter_attached_ns / 1e6) :
+			NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		json_object_object_add(j, fields[i].name,
 				       json_object_new_int64((int64_t)field_of(
 					       res, fields[i].off)));
+	if (!res->filter_attached_ns) {
+		json_object_object_add(j, "queued_before_filter", NULL);
+		json_object_object_add(j, "unfiltered_read", NULL);
+	}
 	json_object_object_add(j, "reached_by_ifname", by_ifname(res, false));
 	json_object_object_add(j, "queued_by_ifname", by_ifname(res, true));
 	json_object_object_add(j, "untracked_frames",
@@ -254,8 +285,10 @@ struct column {
 };
 
 static const struct column table_cols[] = {
-	{ F_REACHED, 1 },	{ F_QUEUED, 1 },      { F_LEAKED, 1 },
-	{ F_READER_LEAKED, 1 }, { F_TARGET_LOST, 1 }, { F_COST, 1000 },
+	{ F_REACHED, 1 },	 { F_QUEUED, 1 },
+	{ F_LEAKED, 1 },	 { F_READER_LEAKED, 1 },
+	{ F_QUEUED_BEFORE_FILTER, 1 }, { F_UNFILTERED_READ, 1 },
+	{ F_TARGET_LOST, 1 },	 { F_COST, 1000 },
 };
 
 static void print_cell(const struct strategy_stats *ss,
@@ -264,7 +297,10 @@ static void print_cell(const struct strategy_stats *ss,
 	const struct stats *st = &ss->f[col->f];
 	char buf[48];
 
-	if (range)
+	if (!ss->filtered && (col->f == F_QUEUED_BEFORE_FILTER ||
+			      col->f == F_UNFILTERED_READ))
+		snprintf(buf, sizeof(buf), "-");
+	else if (range)
 		snprintf(buf, sizeof(buf), "%llu-%llu",
 			 (unsigned long long)(st->min / col->scale),
 			 (unsigned long long)(st->max / col->scale));
@@ -304,11 +340,12 @@ static void print_ifaces(const struct pkt_report *r, int strategy)
 static void print_table(const struct pkt_report *r,
 			const struct strategy_stats *all)
 {
-	printf("%-32s %8s %8s %8s %8s %8s %8s  %s\n", "", "reached", "queued",
-	       "leaked", "leaked", "target", "cost", "reached before bind");
-	printf("%-32s %8s %8s %8s %8s %8s %8s  %s\n", "strategy", "pre-bind",
-	       "pre-bind", "(BPF)", "(reader)", "lost", "(us)",
-	       "by interface (last run)");
+	printf("%-32s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", "", "reached",
+	       "queued", "leaked", "leaked", "queued", "unfilt.", "target",
+	       "cost", "reached before bind");
+	printf("%-32s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", "strategy",
+	       "pre-bind", "pre-bind", "(BPF)", "(reader)", "pre-filt", "read",
+	       "lost", "(us)", "by interface (last run)");
 	for (int s = 0; s < PKT_NSTRATEGIES; s++) {
 		if (!all[s].runs)
 			continue;
@@ -335,7 +372,8 @@ static uint64_t median(const struct strategy_stats *ss, enum field_id f)
 
 static bool leak_free(const struct strategy_stats *ss)
 {
-	return ss->runs && !ss->f[F_LEAKED].max && !ss->f[F_READER_LEAKED].max;
+	return ss->runs && !ss->f[F_LEAKED].max &&
+	       !ss->f[F_READER_LEAKED].max && !ss->f[F_UNFILTERED_READ].max;
 }
 
 /* The leak-free strategy losing fewest target frames, then cheapest. */
@@ -363,11 +401,12 @@ static void describe(char *buf, size_t len, int s,
 {
 	snprintf(buf, len,
 		 "%s (%d): %llu frames reached the socket before bind, %llu "
-		 "read from other interfaces, %llu target frames lost, %llu us "
-		 "of extra work",
+		 "read from other interfaces, %llu read unfiltered, %llu "
+		 "target frames lost, %llu us of extra work",
 		 strategies[s].title, s + 1,
 		 (unsigned long long)median(ss, F_REACHED),
 		 (unsigned long long)median(ss, F_LEAKED),
+		 (unsigned long long)median(ss, F_UNFILTERED_READ),
 		 (unsigned long long)median(ss, F_TARGET_LOST),
 		 (unsigned long long)median(ss, F_COST) / 1000);
 }
@@ -476,15 +515,6 @@ static json_object *socket_ifaces_json(const struct pkt_sock *s)
 static double ms_between(uint64_t from, uint64_t to)
 {
 	return from && to >= from ? (double)(to - from) / 1e6 : -1.0;
-}
-
-/* milliseconds with 3 decimals, printed as such */
-static json_object *json_ms(double ms)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%.3f", ms);
-	return json_object_new_double_s(ms, buf);
 }
 
 /* ms since socket() (or since first seen), null when unknown */

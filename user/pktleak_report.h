@@ -15,7 +15,11 @@
 struct strategy_result {
 	int strategy;
 	int run;
-	uint64_t gap_ns; /* socket() to bind(), measured */
+	uint64_t gap_ns; /* socket()'s return to bind()'s entry (BPF) */
+	uint64_t bind_duration_ns; /* bind()'s entry to its return (BPF) */
+	uint64_t filter_attached_ns; /* first filter after socket(); 0: none */
+	uint64_t queued_before_filter; /* after bind, before the filter */
+	uint64_t unfiltered_read; /* ... and read once it was in place */
 	uint64_t reached_before_bind;
 	uint64_t queued_before_bind;
 	uint64_t leaked_read; /* BPF */
