@@ -57,7 +57,7 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	libjson-c-dev libcap-dev libnl-route-3-dev pkg-config make gcc python3 \
 	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy \
 	qemu-system-x86 busybox-static procps xz-utils \
-	strace bpftrace
+	strace bpftrace tcpdump libpcap-dev
 
 # The binary. tests/vm/vmtest.sh builds a static one into its own OUTPUT with
 # STATIC=1 OUTPUT=... TRACER_BIN=..., leaving ./tracer alone.

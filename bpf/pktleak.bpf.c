@@ -603,6 +603,8 @@ int BPF_PROG(pkt_sk_data_ready, struct sock *sk)
 	ring = BPF_CORE_READ(po, rx_ring.pg_vec);
 	if (ring) {
 		s->ring = 1;
+		if (BPF_CORE_READ(po, tp_version) > TRACER_TPACKET_V2)
+			s->ring_late = 1;
 		ifindex = ring_frame_ifindex(po);
 	} else {
 		ifindex = queued_frame_ifindex(sk);

@@ -53,7 +53,13 @@ struct pkt_sock {
 	__u8 bound;
 	__u8 ring; /* frames went to a PACKET_RX_RING (tpacket_rcv) */
 	__u8 sock_type; /* SOCK_RAW, SOCK_DGRAM */
-	__u8 pad[5];
+	/*
+	 * TPACKET_V3 ring on the tracepoint backend: sk_data_ready fires when
+	 * a block is retired, so frames are counted late (the filter window
+	 * cannot be told)
+	 */
+	__u8 ring_late;
+	__u8 pad[4];
 	char comm[PKT_COMM_LEN];
 	char bound_ifname[PKT_IFNAMSIZ];
 	struct pkt_iface ifs[PKT_MAX_IFACES];

@@ -11,14 +11,16 @@ refusal.
 """
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
-from lib import (BACKEND, check, eq, exit_code, feature, find, find_one,
-                 need_root, note, one_error_line, probe, prog, run, skip,
-                 tracer, tracer_argv)
+from lib import (BACKEND, SRC_PROGS, check, eq, exit_code, feature, find,
+                 find_one, need_root, note, one_error_line, probe, prog,
+                 python, run, skip, tracer, tracer_argv)
 
 STRATEGIES = ("eth_p_all_then_bind", "drain_after_bind",
               "protocol_0_then_bind", "drop_filter_drain", "rx_ring",
@@ -48,6 +50,25 @@ NETNS_SETUP = (
 
 def in_lab(argv):
     return ["unshare", "-n", "sh", "-c", NETNS_SETUP, "sh", *argv]
+
+
+def in_noisy_lab(argv, noise):
+    """argv in the lab while tests/progs/pkt_noise sends broadcast frames
+    out of each (interface, frames/s) of noise; exits with argv's status."""
+    senders = "".join(f"{prog('pkt_noise')} {ifname} {rate} & "
+                      f"noise=\"$noise $!\"; " for ifname, rate in noise)
+    script = NETNS_SETUP.replace(' && exec "$@"', ' || exit 1; ' + senders +
+                                 '"$@"; rc=$?; kill $noise; wait; exit $rc')
+    return ["unshare", "-n", "sh", "-c", script, "sh", *argv]
+
+
+def program_socket(events, reader, protocol, res=None):
+    """The packet_socket event of the program's own capture socket (the
+    noise senders' sockets are reported too)."""
+    return find_one([e for e in events if e.get("comm") != "pkt_noise"],
+                    what="packet_socket event", res=res,
+                    event="packet_socket", fd=reader["fd"],
+                    protocol=protocol)
 
 
 def need_pktleak():
@@ -143,7 +164,7 @@ def test_bpf_and_reader_agree():
            f"{name}: leaked_read (BPF) vs reader_leaked")
     note("leaked_read == reader_leaked: " + ", ".join(
         f"{strategy(events, n)['leaked_read']}" for n in STRATEGIES)
-        + " (strategies 1-5)")
+        + " (strategies 1-6)")
 
 
 def test_filter_window_only_where_a_filter_is_attached():
@@ -412,3 +433,132 @@ def test_sigint_and_sigterm_leave_nothing_behind():
     for sig in (signal.SIGINT, signal.SIGTERM):
         eq(interrupted_run(sig), 1, f"exit status after {sig.name}")
 
+
+
+# ------------------------------------------- real capture programs, noise
+
+def reader_line(res):
+    lines = [e for e in res.json() if "read_other" in e]
+    check(len(lines) == 1, "the program printed no result", res)
+    return lines[0]
+
+
+def test_tcpdump_nothing_before_bind():
+    """tcpdump (libpcap 1.10: socket(0), bind ETH_P_ALL, TPACKET_V3 ring)
+    with noise on another pair and traffic on its own: nothing reaches it
+    before bind, and the frames queued after bind are what it counts."""
+    need_pktleak()
+    tcpdump = shutil.which("tcpdump")
+    if not tcpdump:
+        skip("tcpdump is not installed (Debian package tcpdump)")
+    # -Z root: no privilege drop to a "tcpdump" user the guests lack
+    res = tracer("-j", "pktleak", "--", *in_noisy_lab(
+        [tcpdump, "-Z", "root", "-i", "t0", "-nn", "-c", "50", "-w",
+         "/dev/null"], noise=(("n1", 2000), ("t1", 500))), timeout=60)
+    exit_code(res, 0)
+    captured = re.search(r"(\d+) packets? captured", res.err)
+    received = re.search(r"(\d+) packets? received by filter", res.err)
+    check(captured and received, "tcpdump printed no statistics", res)
+    captured, received = int(captured.group(1)), int(received.group(1))
+    socks = [e for e in res.json() if e.get("event") == "packet_socket"
+             and e.get("comm") == "tcpdump" and e.get("bound_ifname") == "t0"]
+    eq(len(socks), 1, "tcpdump's packet sockets bound to t0", res)
+    sock = socks[0]
+    note(f"tcpdump: {captured} captured, {received} received by filter; "
+         f"tracer: {sock['queued_after_bind']} queued after bind, "
+         f"{sock['reached_before_bind']} before bind")
+    eq(sock["protocol"], 0, "tcpdump's socket() protocol")
+    eq(sock["reached_before_bind"], 0, "tcpdump: frames before bind")
+    eq(sock["leaked_read"], 0, "tcpdump: frames read from other interfaces")
+    check(sock["filter_attached_ms"] is not None,
+          f"libpcap attaches a filter: {sock}")
+    # "received by filter" is PACKET_STATISTICS' tp_packets + tp_drops
+    check(captured <= sock["queued_after_bind"] <= received,
+          f"frames queued after bind {sock['queued_after_bind']} should lie"
+          f" between tcpdump's captured {captured} and received {received}",
+          res)
+
+
+def test_python_capture_leaks():
+    """socket(ETH_P_ALL), sleep, bind in Python: what it reads from other
+    interfaces (recvfrom's sll_ifindex) is what tracer counts."""
+    need_pktleak()
+    res = tracer("-j", "pktleak", "--", *in_noisy_lab(
+        [python(), os.path.join(SRC_PROGS, "pkt_capture.py"), "t0", "100"],
+        noise=(("n1", 1000), ("t1", 200))), timeout=60)
+    exit_code(res, 0)
+    reader = reader_line(res)
+    sock = program_socket(res.json(), reader, 3, res)
+    note(f"python: read {reader['read_other']} of other interfaces "
+         f"{reader['by_ifname']}; tracer: leaked_read {sock['leaked_read']},"
+         f" reached before bind {sock['reached_by_ifname']}")
+    check(reader["read_other"] > 0, f"nothing leaked: {reader}", res)
+    eq(sock["leaked_read"], reader["read_other"],
+       "leaked_read (BPF) vs the program's frames of other interfaces")
+    check(sock["queued_at_bind"] >= reader["read_other"],
+          f"queued at bind < read from other interfaces: {sock}")
+    check(set(sock["reached_by_ifname"]) <= {"n0", "n1", "t0", "t1"},
+          f"reached_by_ifname: {sock['reached_by_ifname']}")
+    eq(sock["filter_attached_ms"], None, "the Python capture has no filter")
+
+
+def test_late_filter_program_reads_unfiltered():
+    """bind, then the filter 20 ms later (dhclient): the 30 frames it sends
+    itself in between are read after the filter, unfiltered; it counts
+    them as frames its filter would have rejected."""
+    need_pktleak()
+    res = tracer("-j", "pktleak", "--", *in_noisy_lab(
+        [prog("pkt_late_filter"), "t0", "t1", "50", "20", "30", "10"],
+        noise=(("n1", 1000),)), timeout=60)
+    exit_code(res, 0)
+    reader = reader_line(res)
+    sock = program_socket(res.json(), reader, 3, res)
+    note(f"pkt_late_filter: read {reader['read_rejected']} its filter "
+         f"rejects, {reader['read_other']} of other interfaces; tracer: "
+         f"queued_before_filter {sock['queued_before_filter']}, "
+         f"unfiltered_read {sock['unfiltered_read']}, filter at "
+         f"{sock['filter_attached_ms']} ms")
+    eq(reader["read_rejected"], 30, "frames read that the filter rejects")
+    eq(reader["read_wanted"], 10, "frames read that the filter keeps")
+    eq(sock["queued_before_filter"], reader["read_rejected"],
+       "queued_before_filter (BPF) vs the program's rejected reads")
+    eq(sock["unfiltered_read"], reader["read_rejected"],
+       "unfiltered_read (BPF) vs the program's rejected reads")
+    eq(sock["leaked_read"], reader["read_other"], "leaked_read (BPF)")
+    check(sock["filter_attached_ms"] >= sock["gap_ms"] +
+          sock["bind_duration_ms"] + 20 * 0.9,
+          f"filter_attached_ms before bind + 20 ms: {sock}")
+
+
+def test_watch_timeline_reads_right():
+    """-v in watch mode: times from the socket's socket(), every frame
+    reached before queued before read, bind() with its duration."""
+    need_pktleak()
+    res = tracer("-j", "-v", "pktleak", "--",
+                 *in_lab([prog("pkt_capture"), "t0", "n0", "50", "20"]),
+                 timeout=60)
+    exit_code(res, 0)
+    reader = reader_line(res)
+    sock = program_socket(res.json(), reader, 3, res)
+    frames = [e for e in res.json() if e.get("event") == "frame"
+              and e.get("pid") == sock["pid"] and e.get("fd") == sock["fd"]]
+    check(frames, "no frame events for the capture socket", res)
+    counts = {}
+    for f in frames:
+        eq(f["t_from"], "socket", "frame t_from")
+        check(0 <= f["t_ms"] < 10000, f"t_ms not from socket(): {f}")
+        c = counts.setdefault(f["ifname"], {"reached": 0, "queued": 0,
+                                            "read": 0})
+        c[f["what"]] += 1
+        check(c["read"] <= c["queued"] <= c["reached"],
+              f"out of causal order at {f}: {c}")
+    eq(sum(c["read"] for c in counts.values()), reader["read_other"],
+       "frames read in the timeline")
+    text = tracer("-v", "pktleak", "--",
+                  *in_lab([prog("pkt_capture"), "t0", "n0", "50", "20"]),
+                  timeout=60)
+    exit_code(text, 0)
+    check(re.search(r"\+\s*\d+\.\d+ ms  bind\(\).* took \d+\.\d+ ms",
+                    text.out), "bind() line with its duration", text)
+    check(re.search(r"after a \d+\.\d ms gap \(bind\(\) took", text.out),
+          "socket line with gap and bind duration", text)

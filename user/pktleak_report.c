@@ -537,7 +537,7 @@ static void add_filter_json(json_object *j, const struct pkt_sock *s)
 			       since_socket_json(s, s->filter_ns));
 	json_object_object_add(
 		j, "queued_before_filter",
-		filtered ? json_object_new_int64(
+		filtered && !s->ring_late ? json_object_new_int64(
 				   (int64_t)s->queued_before_filter) :
 			   NULL);
 	json_object_object_add(
@@ -617,6 +617,11 @@ static void print_filter_text(const struct pkt_sock *s)
 		       ms_between(s->created_ns, s->filter_ns));
 	else
 		printf("; filter attached");
+	if (s->ring_late) {
+		printf(" (TPACKET_V3 ring on this backend: frames queued "
+		       "before it unknown)");
+		return;
+	}
 	printf(", %llu frames queued after bind before it",
 	       (unsigned long long)s->queued_before_filter);
 	if (s->ring)
