@@ -284,8 +284,7 @@ static const struct pkt_origin *origin_of(const struct pkt_run *run,
 /* A socket's times count from its socket(), or from when it was first seen. */
 static void remember_origin(struct pkt_run *run, const struct pkt_sock_event *e)
 {
-	struct pkt_origin *o =
-		(struct pkt_origin *)origin_of(run, e->s.sk);
+	struct pkt_origin *o = (struct pkt_origin *)origin_of(run, e->s.sk);
 
 	if (!o)
 		o = &run->origins[run->next_origin++ % PKT_ORIGINS];

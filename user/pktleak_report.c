@@ -28,7 +28,8 @@ static const struct {
 	{ "cost_ns", offsetof(struct strategy_result, cost_ns) },
 	{ "queued_before_filter",
 	  offsetof(struct strategy_result, queued_before_filter) },
-	{ "unfiltered_read", offsetof(struct strategy_result, unfiltered_read) },
+	{ "unfiltered_read",
+	  offsetof(struct strategy_result, unfiltered_read) },
 	{ "gap_ns", offsetof(struct strategy_result, gap_ns) },
 	{ "bind_duration_ns",
 	  offsetof(struct strategy_result, bind_duration_ns) },
@@ -285,10 +286,14 @@ struct column {
 };
 
 static const struct column table_cols[] = {
-	{ F_REACHED, 1 },	 { F_QUEUED, 1 },
-	{ F_LEAKED, 1 },	 { F_READER_LEAKED, 1 },
-	{ F_QUEUED_BEFORE_FILTER, 1 }, { F_UNFILTERED_READ, 1 },
-	{ F_TARGET_LOST, 1 },	 { F_COST, 1000 },
+	{ F_REACHED, 1 },
+	{ F_QUEUED, 1 },
+	{ F_LEAKED, 1 },
+	{ F_READER_LEAKED, 1 },
+	{ F_QUEUED_BEFORE_FILTER, 1 },
+	{ F_UNFILTERED_READ, 1 },
+	{ F_TARGET_LOST, 1 },
+	{ F_COST, 1000 },
 };
 
 static void print_cell(const struct strategy_stats *ss,
@@ -297,8 +302,8 @@ static void print_cell(const struct strategy_stats *ss,
 	const struct stats *st = &ss->f[col->f];
 	char buf[48];
 
-	if (!ss->filtered && (col->f == F_QUEUED_BEFORE_FILTER ||
-			      col->f == F_UNFILTERED_READ))
+	if (!ss->filtered &&
+	    (col->f == F_QUEUED_BEFORE_FILTER || col->f == F_UNFILTERED_READ))
 		snprintf(buf, sizeof(buf), "-");
 	else if (range)
 		snprintf(buf, sizeof(buf), "%llu-%llu",
@@ -537,9 +542,10 @@ static void add_filter_json(json_object *j, const struct pkt_sock *s)
 			       since_socket_json(s, s->filter_ns));
 	json_object_object_add(
 		j, "queued_before_filter",
-		filtered && !s->ring_late ? json_object_new_int64(
-				   (int64_t)s->queued_before_filter) :
-			   NULL);
+		filtered && !s->ring_late ?
+			json_object_new_int64(
+				(int64_t)s->queued_before_filter) :
+			NULL);
 	json_object_object_add(
 		j, "unfiltered_read",
 		filtered && !s->ring ?
