@@ -34,10 +34,15 @@ CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -DTRACER_VERSION='"$(VERSION)"' \
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -std=gnu11 $(WARN) \
 	      -Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
 
-LIBS := -lnl-route-3 -lnl-3 -lbpf -lelf -lz -ljson-c -lcap
+LIBS := -lnl-route-3 -lnl-3 -lbpf -lelf -lz -ljson-c -lcap -lpcap
 ifeq ($(STATIC),1)
 LDFLAGS += -static
 LIBS += -lzstd
+# libpcap.a's D-Bus capture source needs libdbus-1.a (pkg-config --static
+# --libs libpcap), whose systemd socket activation needs libsystemd, which
+# Debian ships only as a shared library. tracer never opens a D-Bus capture,
+# so nothing calls these two: they resolve to 0.
+LIBS += -ldbus-1 -Wl,--defsym=sd_listen_fds=0 -Wl,--defsym=sd_is_socket=0
 endif
 
 ifeq ($(V),1)

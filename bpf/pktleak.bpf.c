@@ -50,6 +50,11 @@ const volatile bool trace_all = false;
 /* -v timeline: one event per frame counted. */
 const volatile bool emit_frames = false;
 
+/* -w: bytes copied per leaked frame (0: none are). */
+const volatile __u32 snaplen = 0;
+/* Leaked frames not written for want of room in `frames`. */
+__u64 frames_lost = 0;
+
 /* Entries in `sockets`: every frame hook returns at once while it is 0. */
 __s64 nr_sockets = 0;
 /* Packet sockets not tracked because `sockets` was full. */
@@ -121,6 +126,20 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1024 * 1024);
 } events SEC(".maps");
+
+/* -w: leaked frames' bytes, apart from the events so neither starves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} frames SEC(".maps");
+
+/* A frame record is too big for the stack: built here, then copied. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pkt_frame_data);
+} frame_scratch SEC(".maps");
 
 /* Before 6.3 (and its stable backports) packet_sock had `running` as a field. */
 struct packet_sock___running {
@@ -200,6 +219,62 @@ static __always_inline void emit_frame(const struct pkt_sock *s,
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* ------------------------------------------------------------ frame bytes */
+
+/*
+ * Copy up to snaplen bytes of @skb from its link-layer header: at
+ * skb->head + skb->mac_header, which __netif_receive_skb_core() (via
+ * eth_type_trans()), __dev_queue_xmit() and dev_queue_xmit_nit() have all
+ * set, and which packet_rcv() leaves in place when it pushes the header back
+ * for a SOCK_RAW reader. Only the linear part is read.
+ */
+/* Where a captured frame was seen: its device's, or its sockaddr_ll's. */
+struct frame_where {
+	int ifindex;
+	__u16 hatype;
+	__u8 pkttype;
+};
+
+static __always_inline void capture_frame(const struct pkt_sock *s,
+					  const struct sk_buff *skb,
+					  const struct frame_where *w, __u8 why)
+{
+	const __u32 hdr = __builtin_offsetof(struct pkt_frame_data, data);
+	unsigned char *head, *mac, *data;
+	struct pkt_frame_data *d;
+	__u32 len, linear, cap;
+	__u32 zero = 0;
+
+	if (!snaplen)
+		return;
+	d = bpf_map_lookup_elem(&frame_scratch, &zero);
+	if (!d)
+		return;
+	head = BPF_CORE_READ(skb, head);
+	data = BPF_CORE_READ(skb, data);
+	mac = head + BPF_CORE_READ(skb, mac_header);
+	if (mac > data)
+		return; /* no link-layer header to start from */
+	len = BPF_CORE_READ(skb, len) + (__u32)(data - mac);
+	linear = len - BPF_CORE_READ(skb, data_len);
+	cap = linear < snaplen ? linear : snaplen;
+	if (cap > PKT_SNAPLEN_MAX)
+		cap = PKT_SNAPLEN_MAX;
+	d->ts_ns = bpf_ktime_get_ns();
+	d->sk = s->sk;
+	d->ifindex = w->ifindex;
+	d->len = len;
+	d->hatype = w->hatype;
+	d->protocol = BPF_CORE_READ(skb, protocol);
+	d->pkttype = w->pkttype;
+	d->why = why;
+	if (bpf_probe_read_kernel(d->data, cap, mac))
+		return;
+	d->caplen = cap;
+	if (bpf_ringbuf_output(&frames, d, hdr + cap, 0))
+		__sync_fetch_and_add(&frames_lost, 1);
+}
+
 /* ------------------------------------------------------------ counting */
 
 /* The socket's counters for interface @ifindex, claiming a free slot. */
@@ -255,10 +330,22 @@ static __always_inline void count(struct pkt_sock *s, int ifindex,
 
 static __always_inline void count_reached(struct pkt_sock *s,
 					  const struct packet_sock *po,
-					  const struct net_device *dev)
+					  const struct sk_buff *skb,
+					  const struct net_device *dev,
+					  bool outgoing)
 {
-	count(s, BPF_CORE_READ(dev, ifindex), dev, PKT_FRAME_REACHED,
-	      is_bound(s, po), 1);
+	bool bound = is_bound(s, po);
+
+	struct frame_where w;
+
+	count(s, BPF_CORE_READ(dev, ifindex), dev, PKT_FRAME_REACHED, bound, 1);
+	if (bound || !snaplen)
+		return;
+	w.ifindex = BPF_CORE_READ(dev, ifindex);
+	w.hatype = BPF_CORE_READ(dev, type);
+	w.pkttype = outgoing ? TRACER_PACKET_OUTGOING :
+			       BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type);
+	capture_frame(s, skb, &w, PKT_LEAK_BEFORE_BIND);
 }
 
 /*
@@ -347,7 +434,10 @@ static __always_inline void on_rcv_entry(const struct sk_buff *skb,
 		return;
 	if (ring)
 		s->ring = 1;
-	count_reached(s, pkt_sk(sk), dev);
+	/* dev_queue_xmit_nit() marks its copies PACKET_OUTGOING */
+	count_reached(s, pkt_sk(sk), skb, dev,
+		      BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type) ==
+			      TRACER_PACKET_OUTGOING);
 }
 
 static __always_inline void on_rcv_exit(const struct net_device *dev,
@@ -483,7 +573,7 @@ static __always_inline void match_device_frame(__u64 sk,
 		return;
 	s = bpf_map_lookup_elem(&sockets, &sk);
 	if (s)
-		count_reached(s, po, fr->dev);
+		count_reached(s, po, fr->skb, fr->dev, fr->outgoing);
 }
 
 static long match_slot(__u32 index, void *ctx)
@@ -563,6 +653,26 @@ static __always_inline int ring_frame_ifindex(const struct packet_sock *po)
 	return ifindex;
 }
 
+/*
+ * packet_rcv() keeps the frame's sockaddr_ll in skb->cb (and sets skb->dev
+ * to NULL before queueing it): where a queued frame came from.
+ */
+static __always_inline void skb_sll_where(const struct sk_buff *skb,
+					  struct frame_where *w)
+{
+	struct {
+		__u16 family, protocol;
+		__s32 ifindex;
+		__u16 hatype;
+		__u8 pkttype, halen;
+	} sll = {};
+
+	bpf_probe_read_kernel(&sll, sizeof(sll), skb->cb);
+	w->ifindex = sll.ifindex;
+	w->hatype = sll.hatype;
+	w->pkttype = sll.pkttype;
+}
+
 /* packet_rcv() keeps the frame's sockaddr_ll in skb->cb. */
 static __always_inline int skb_sll_ifindex(const struct sk_buff *skb)
 {
@@ -619,6 +729,7 @@ int BPF_PROG(pkt_sk_data_ready, struct sock *sk)
 SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(pkt_copy_datagram, struct sk_buff *skb, int len)
 {
+	struct frame_where w;
 	struct sock *sk;
 	struct pkt_sock *s;
 	__u64 pos;
@@ -631,11 +742,21 @@ int BPF_PROG(pkt_copy_datagram, struct sk_buff *skb, int len)
 		return 0;
 	/* packet_recvmsg() takes the queue's head: this is frame number pos */
 	pos = __sync_fetch_and_add(&s->reads_total, 1) + 1;
+	skb_sll_where(skb, &w);
 	if (s->filter_ns && pos > s->unfiltered_first &&
-	    pos <= s->unfiltered_last)
+	    pos <= s->unfiltered_last) {
 		__sync_fetch_and_add(&s->unfiltered_read, 1);
-	if (is_bound(s, pkt_sk(sk)))
-		count(s, skb_sll_ifindex(skb), NULL, PKT_FRAME_READ, true, 1);
+		capture_frame(s, skb, &w, PKT_LEAK_UNFILTERED);
+	}
+	if (!is_bound(s, pkt_sk(sk)))
+		return 0;
+	count(s, w.ifindex, NULL, PKT_FRAME_READ, true, 1);
+	/*
+	 * A frame of another interface read after bind reached the socket
+	 * before bind: written then, unless the socket predates tracing.
+	 */
+	if (!s->created_ns && s->bound_ifindex && w.ifindex != s->bound_ifindex)
+		capture_frame(s, skb, &w, PKT_LEAK_OTHER_READ);
 	return 0;
 }
 

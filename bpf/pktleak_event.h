@@ -102,4 +102,27 @@ struct pkt_frame_event {
 	char ifname[PKT_IFNAMSIZ];
 };
 
+/* -w FILE: the bytes of one leaked frame, on ring buffer `frames`. */
+#define PKT_SNAPLEN_MAX 2048
+
+enum pkt_leak_kind {
+	PKT_LEAK_BEFORE_BIND, /* reached the socket before bind() */
+	PKT_LEAK_OTHER_READ, /* read after bind from another interface */
+	PKT_LEAK_UNFILTERED, /* queued before the filter, read after it */
+};
+
+struct pkt_frame_data {
+	__u64 ts_ns;
+	__u64 sk;
+	__s32 ifindex;
+	__u32 len; /* the frame's length from its link-layer header */
+	__u32 caplen; /* bytes in data[] */
+	__u16 hatype; /* ARPHRD_* of the device */
+	__u16 protocol; /* skb->protocol, network order */
+	__u8 pkttype; /* PACKET_HOST ... PACKET_OUTGOING */
+	__u8 why; /* enum pkt_leak_kind */
+	__u8 pad[6];
+	__u8 data[PKT_SNAPLEN_MAX]; /* from the link-layer header */
+};
+
 #endif

@@ -271,7 +271,11 @@ def test_bad_input_exits_2_with_one_line():
     need_root()
     cases = (["--rate", "0"], ["--rate", "1000001"], ["--gap", "-5"],
              ["--gap", "x"], ["-i", "nosuch0"], ["-p", "999999999"],
-             ["--strategy", "7"], ["--filter-gap", "10001"], ["--bogus"], ["-n", "0"],
+             ["--strategy", "7"], ["--filter-gap", "10001"], ["--bogus"],
+             ["-n", "0"], ["--snaplen", "64"],
+             ["-w", "/nonexistent/dir/x.pcap"],
+             ["-w", "/tmp/x.pcap", "--snaplen", "0"],
+             ["-w", "/tmp/x.pcap", "--snaplen", "2049"],
              ["--duration", "3"], ["--rate", "10", "--all"])
     for args in cases:
         res = tracer("pktleak", *args)
@@ -562,3 +566,83 @@ def test_watch_timeline_reads_right():
                     text.out), "bind() line with its duration", text)
     check(re.search(r"after a \d+\.\d ms gap \(bind\(\) took", text.out),
           "socket line with gap and bind duration", text)
+
+
+# ------------------------------------------------------------ -w FILE
+
+def pcap_lines(path, res):
+    """`tcpdump -r FILE -e -nn -q`: one line per frame."""
+    tcpdump = shutil.which("tcpdump")
+    if not tcpdump:
+        skip("tcpdump is not installed (Debian package tcpdump): it reads"
+             " the file")
+    out = run([tcpdump, "-r", path, "-e", "-nn", "-q"])
+    eq(out.code, 0, f"tcpdump -r {path} exit status ({out.err})", res)
+    return out.out.splitlines()
+
+
+def ifindex_of(pcap, name):
+    found = [int(i) for i, n in pcap["interfaces"].items() if n == name]
+    check(len(found) == 1, f"no ifindex for {name}: {pcap}")
+    return found[0]
+
+
+def test_write_leaked_frames_of_a_program():
+    """-w in watch mode: the frames that reached the socket before bind and
+    those read unfiltered, each with its interface and direction."""
+    need_pktleak()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "leak.pcap")
+        res = tracer("-j", "pktleak", "-w", path, "--", *in_noisy_lab(
+            [prog("pkt_late_filter"), "t0", "t1", "50", "20", "30", "10"],
+            noise=(("n1", 1000),)), timeout=60)
+        exit_code(res, 0)
+        reader = reader_line(res)
+        sock = program_socket(res.json(), reader, 3, res)
+        pcap = find_one(res.json(), event="pcap", res=res)
+        lines = pcap_lines(path, res)
+    note(f"-w: {pcap['frames']} frames ({pcap['before_bind']} before bind,"
+         f" {pcap['unfiltered']} unfiltered), interfaces "
+         f"{pcap['interfaces']}; tcpdump -r lists {len(lines)}")
+    eq(pcap["frames_lost"], 0, "frames lost for want of ring room")
+    eq(pcap["before_bind"], sock["reached_before_bind"],
+       "frames written as reached before bind")
+    eq(pcap["unfiltered"], sock["unfiltered_read"],
+       "frames written as read unfiltered")
+    eq(pcap["frames"], pcap["before_bind"] + pcap["unfiltered"],
+       "frames written")
+    eq(len(lines), pcap["frames"], "frames tcpdump -r lists")
+    t0 = ifindex_of(pcap, "t0")
+    rejected = [line for line in lines if f"ifindex {t0} " in line
+                and "02:00:00:00:00:03" in line]
+    eq(len(rejected), reader["read_rejected"],
+       "t0 frames from 02:00:00:00:00:03 (the ones its filter rejects)")
+    for name, count in sock["reached_by_ifname"].items():
+        idx = ifindex_of(pcap, name)
+        eq(len([line for line in lines if f"ifindex {idx} " in line]),
+           count, f"frames of {name} (ifindex {idx}) in the file")
+    # the noise leaves n1 and arrives on n0
+    check(any(f"Out ifindex {ifindex_of(pcap, 'n1')} " in line
+              for line in lines), f"no outgoing n1 frame: {lines[:5]}")
+
+
+def test_write_leaked_frames_of_the_experiment():
+    need_pktleak()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "exp.pcap")
+        res = tracer("-j", "pktleak", "-s", "1,6", "-g", "30",
+                     "--snaplen", "32", "-w", path, timeout=60)
+        exit_code(res, 0)
+        lines = pcap_lines(path, res)
+    pcap = find_one(res.json(), event="pcap", res=res)
+    rows = find(res.json(), event="strategy")
+    before = sum(r["reached_before_bind"] for r in rows)
+    unfiltered = sum(r["unfiltered_read"] or 0 for r in rows)
+    eq(pcap["frames_lost"], 0, "frames lost for want of ring room")
+    eq((pcap["before_bind"], pcap["unfiltered"]), (before, unfiltered),
+       "frames written vs the strategies' counts")
+    eq(len(lines), pcap["frames"], "frames tcpdump -r lists")
+    eq(pcap["snaplen"], 32, "snaplen")
+    noise = ifindex_of(pcap, "noise")
+    check(any(f"ifindex {noise} " in line for line in lines),
+          f"no frame of the noise interface in the file: {lines[:3]}")
