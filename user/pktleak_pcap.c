@@ -101,7 +101,8 @@ void pkt_pcap_write(struct pkt_pcap *p, const struct pkt_frame_data *d)
 	memset(buf, 0, SLL2_HDR_LEN);
 	memcpy(&proto, &d->protocol, sizeof(proto)); /* network order */
 	if (has_eth_header(d)) {
-		memcpy(&proto, d->data + 2 * ETH_ADDR_LEN, sizeof(proto));
+		memcpy(&proto, d->data + (size_t)2 * ETH_ADDR_LEN,
+		       sizeof(proto));
 		buf[11] = ETH_ADDR_LEN;
 		memcpy(buf + 12, d->data + ETH_ADDR_LEN, ETH_ADDR_LEN);
 		skip = ETH_HDR_LEN;
