@@ -460,10 +460,11 @@ def test_tcpdump_nothing_before_bind():
         [tcpdump, "-Z", "root", "-i", "t0", "-nn", "-c", "50", "-w",
          "/dev/null"], noise=(("n1", 2000), ("t1", 500))), timeout=60)
     exit_code(res, 0)
-    captured = re.search(r"(\d+) packets? captured", res.err)
-    received = re.search(r"(\d+) packets? received by filter", res.err)
-    check(captured and received, "tcpdump printed no statistics", res)
-    captured, received = int(captured.group(1)), int(received.group(1))
+    stats = [re.search(rf"(\d+) packets? {what}", res.err)
+             for what in ("captured", "received by filter",
+                          "dropped by kernel")]
+    check(all(stats), "tcpdump printed no statistics", res)
+    captured, received, dropped = (int(m.group(1)) for m in stats)
     socks = [e for e in res.json() if e.get("event") == "packet_socket"
              and e.get("comm") == "tcpdump" and e.get("bound_ifname") == "t0"]
     eq(len(socks), 1, "tcpdump's packet sockets bound to t0", res)
@@ -476,11 +477,20 @@ def test_tcpdump_nothing_before_bind():
     eq(sock["leaked_read"], 0, "tcpdump: frames read from other interfaces")
     check(sock["filter_attached_ms"] is not None,
           f"libpcap attaches a filter: {sock}")
-    # "received by filter" is PACKET_STATISTICS' tp_packets + tp_drops
-    check(captured <= sock["queued_after_bind"] <= received,
-          f"frames queued after bind {sock['queued_after_bind']} should lie"
-          f" between tcpdump's captured {captured} and received {received}",
-          res)
+    # every frame tcpdump captured was queued to its ring after bind
+    check(captured <= sock["queued_after_bind"],
+          f"frames queued after bind {sock['queued_after_bind']} < tcpdump's"
+          f" {captured} captured", res)
+    # "received by filter" and "dropped by kernel" are PACKET_STATISTICS'
+    # tp_packets + tp_drops and tp_drops, asked for just before tcpdump
+    # closes: fentry and kprobe count each frame as tpacket_rcv() returns,
+    # so they have seen all of those (and maybe a few frames more). The
+    # tracepoint backend counts a TPACKET_V3 ring's frames when a block is
+    # retired (sk_data_ready): those of the last, open block go uncounted.
+    if (BACKEND or probe().get("auto_backend")) != "tracepoint":
+        check(sock["queued_after_bind"] >= received - dropped,
+              f"frames queued after bind {sock['queued_after_bind']} < "
+              f"tcpdump's {received} received - {dropped} dropped", res)
 
 
 def test_python_capture_leaks():
@@ -576,7 +586,8 @@ def pcap_lines(path, res):
     if not tcpdump:
         skip("tcpdump is not installed (Debian package tcpdump): it reads"
              " the file")
-    out = run([tcpdump, "-r", path, "-e", "-nn", "-q"])
+    # -Z root: no privilege drop to a "tcpdump" user the guests lack
+    out = run([tcpdump, "-Z", "root", "-r", path, "-e", "-nn", "-q"])
     eq(out.code, 0, f"tcpdump -r {path} exit status ({out.err})", res)
     return out.out.splitlines()
 
