@@ -54,9 +54,14 @@ def in_lab(argv):
 
 def in_noisy_lab(argv, noise):
     """argv in the lab while tests/progs/pkt_noise sends broadcast frames
-    out of each (interface, frames/s) of noise; exits with argv's status."""
-    senders = "".join(f"{prog('pkt_noise')} {ifname} {rate} & "
-                      f"noise=\"$noise $!\"; " for ifname, rate in noise)
+    out of each (interface, frames/s) of noise, started once every sender's
+    frames leave (tx_packets in /proc/net/dev, this namespace's); exits with
+    argv's status."""
+    senders = "".join(
+        f"{prog('pkt_noise')} {ifname} {rate} & noise=\"$noise $!\"; "
+        f"until [ \"$(awk '$1 == \"{ifname}:\" {{ print $11 }}' "
+        f"/proc/net/dev)\" -gt 0 ] 2>/dev/null; do sleep 0.01; done; "
+        for ifname, rate in noise)
     script = NETNS_SETUP.replace(' && exec "$@"', ' || exit 1; ' + senders +
                                  '"$@"; rc=$?; kill $noise; wait; exit $rc')
     return ["unshare", "-n", "sh", "-c", script, "sh", *argv]
