@@ -221,6 +221,13 @@ static __always_inline void emit_frame(const struct pkt_sock *s,
 
 /* ------------------------------------------------------------ frame bytes */
 
+/* Where a captured frame was seen: its device's, or its sockaddr_ll's. */
+struct frame_where {
+	int ifindex;
+	__u16 hatype;
+	__u8 pkttype;
+};
+
 /*
  * Copy up to snaplen bytes of @skb from its link-layer header: at
  * skb->head + skb->mac_header, which __netif_receive_skb_core() (via
@@ -228,12 +235,6 @@ static __always_inline void emit_frame(const struct pkt_sock *s,
  * set, and which packet_rcv() leaves in place when it pushes the header back
  * for a SOCK_RAW reader. Only the linear part is read.
  */
-/* Where a captured frame was seen: its device's, or its sockaddr_ll's. */
-struct frame_where {
-	int ifindex;
-	__u16 hatype;
-	__u8 pkttype;
-};
 
 static __always_inline void capture_frame(const struct pkt_sock *s,
 					  const struct sk_buff *skb,
@@ -335,7 +336,6 @@ static __always_inline void count_reached(struct pkt_sock *s,
 					  bool outgoing)
 {
 	bool bound = is_bound(s, po);
-
 	struct frame_where w;
 
 	count(s, BPF_CORE_READ(dev, ifindex), dev, PKT_FRAME_REACHED, bound, 1);
