@@ -296,23 +296,31 @@ static bool is_experiment(const struct pkt_run *run)
 	return !run->opts->command && !run->opts->pid && !run->opts->all;
 }
 
+/* The slot of socket @sk in run->origins, or -1. */
+static int origin_slot(const struct pkt_run *run, uint64_t sk)
+{
+	for (int i = 0; i < PKT_ORIGINS; i++)
+		if (run->origins[i].sk == sk)
+			return i;
+	return -1;
+}
+
 static const struct pkt_origin *origin_of(const struct pkt_run *run,
 					  uint64_t sk)
 {
-	for (unsigned int i = 0; i < PKT_ORIGINS; i++)
-		if (run->origins[i].sk == sk)
-			return &run->origins[i];
-	return NULL;
+	int i = origin_slot(run, sk);
+
+	return i < 0 ? NULL : &run->origins[i];
 }
 
 /* A socket's times count from its socket(), or from when it was first seen. */
 static void remember_origin(struct pkt_run *run, const struct pkt_sock_event *e)
 {
-	struct pkt_origin *o = (struct pkt_origin *)origin_of(run, e->s.sk);
+	int i = origin_slot(run, e->s.sk);
 
-	if (!o)
-		o = &run->origins[run->next_origin++ % PKT_ORIGINS];
-	*o = (struct pkt_origin){
+	if (i < 0)
+		i = (int)(run->next_origin++ % PKT_ORIGINS);
+	run->origins[i] = (struct pkt_origin){
 		.sk = e->s.sk,
 		.origin_ns = e->s.created_ns ? e->s.created_ns : e->ts_ns,
 		.tgid = e->s.tgid,
@@ -335,6 +343,12 @@ static void on_sock_event(struct pkt_run *run, const struct pkt_sock_event *e)
 			run->start_ns);
 }
 
+static void on_frame_event(const struct pkt_run *run,
+			   const struct pkt_frame_event *e)
+{
+	pkt_report_frame(e, origin_of(run, e->sk));
+}
+
 /* ring_buffer_sample_fn: the signature is libbpf's. */
 // NOLINTNEXTLINE(bugprone-easily-swappable-parameters)
 static int handle_event(void *ctx, void *data, size_t size)
@@ -346,11 +360,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (*kind == PKT_EV_FRAME && size >= sizeof(struct pkt_frame_event)) {
 		if (run->timeline)
-			pkt_report_frame(
-				data,
-				origin_of(run,
-					  ((const struct pkt_frame_event *)data)
-						  ->sk));
+			on_frame_event(run, data);
 	} else if (*kind != PKT_EV_FRAME &&
 		   size >= sizeof(struct pkt_sock_event)) {
 		on_sock_event(run, data);
