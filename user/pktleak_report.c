@@ -712,9 +712,12 @@ void pkt_report_frame(const struct pkt_frame_event *e,
 			printf("  %+10.3f ms", since_origin(e->ts_ns, o));
 		else
 			printf("  %13s", "?");
-		printf("  frame %-8s %-16s %s\n", kind,
+		printf("  frame %-8s %-16s %-12s", kind,
 		       e->ifname[0] ? e->ifname : "?",
 		       e->bound ? "after bind" : "before bind");
+		if (o)
+			printf(" pid %u fd %d", o->tgid, o->fd);
+		printf("\n");
 		return;
 	}
 	j = json_object_new_object();
@@ -771,7 +774,8 @@ void pkt_report_sock_event(const struct pkt_sock_event *e,
 		printf("  %+10.3f ms", since_origin(ts, o));
 	else
 		printf("  %13s", "?");
-	printf("  %-14s fd %d protocol %s", kinds[e->kind], e->s.fd,
+	printf("  %-14s pid %u fd %d protocol %s", kinds[e->kind], e->s.tgid,
+	       e->s.fd,
 	       protocol_name(e->kind == PKT_EV_BIND ? e->s.bound_protocol :
 						      e->s.protocol,
 			     buf, sizeof(buf)));
