@@ -84,9 +84,10 @@ static void usage(FILE *out)
 		"       tracer [global options] pktleak [-w FILE] [--ready-file PATH] --all [--duration S]\n\n"
 		"Without COMMAND, PID or --all, run the built-in experiment: in a private\n"
 		"network namespace with a target and a noise veth pair, open a packet\n"
-		"socket in each of 5 ways, wait GAP, bind it to the target interface and\n"
+		"socket in each of 6 ways, wait GAP, bind it to the target interface and\n"
 		"read; count in BPF the frames that reached it before bind (by interface),\n"
-		"were queued, and were read from other interfaces after bind.\n\n"
+		"were queued, and were read from other interfaces after bind, and those\n"
+		"queued after bind before its filter and read unfiltered.\n\n"
 		"Strategies:\n");
 	for (int i = 0; i < PKT_NSTRATEGIES; i++)
 		fprintf(out, "  %d  %s\n", i + 1, strategies[i].how);
@@ -110,14 +111,15 @@ static void usage(FILE *out)
 		"      --snaplen N        bytes kept per frame (1..%d, default 128)\n\n"
 		"Watch options:\n"
 		"  -p, --pid PID          watch a running process (sockets opened before\n"
-		"                         are picked up at their bind or close)\n"
+		"                         are picked up at their bind, filter or close)\n"
 		"  -a, --all              watch every process's packet sockets\n"
 		"  -d, --duration S       with --all: stop after S seconds\n"
 		"      --ready-file PATH  create PATH once tracing is live\n"
 		"  -h, --help             this help\n\n"
 		"Each watched socket is reported when it is closed, its process exits or\n"
 		"tracing ends. With -- COMMAND, tracer exits with COMMAND's exit status.\n"
-		"-v adds the timeline: socket(), each frame, bind(), reads.\n",
+		"-v adds the timeline: socket(), each frame, bind() and its duration, the\n"
+		"filter, reads; in ms from each socket's socket().\n",
 		PKT_SNAPLEN_MAX);
 }
 
