@@ -368,15 +368,24 @@ def test_watch_pid():
 
 
 def test_watch_all_with_duration():
+    """The lab is built first and pkt_capture waits for the go file, so the
+    3 s hold its run only (building the lab took over 3 s in loaded TCG
+    guests)."""
     need_pktleak()
     with tempfile.TemporaryDirectory() as tmp:
+        go = os.path.join(tmp, "go")
+        target = subprocess.Popen(
+            in_lab([prog("pkt_capture"), "t0", "n0", "20", "10"]),
+            stdout=subprocess.PIPE, text=True,
+            env=dict(os.environ, PKT_CAPTURE_WAIT_FOR=go))
         proc = start_tracer(["-j", "pktleak", "--all", "--duration", "3"],
                             os.path.join(tmp, "ready"))
-        res = run(in_lab([prog("pkt_capture"), "t0", "n0", "20", "10"]))
+        open(go, "w").close()
+        target_out = target.communicate(timeout=30)[0]
         out, err = proc.communicate(timeout=30)
-    exit_code(res, 0)
+    eq(target.returncode, 0, "pkt_capture exit status")
     eq(proc.returncode, 0, f"tracer --all exit status (stderr: {err})")
-    reader = json.loads(res.out)
+    reader = json.loads(target_out)
     events = [json.loads(line) for line in out.splitlines() if line]
     sock = [e for e in events if e.get("event") == "packet_socket"
             and e.get("comm") == "pkt_capture" and e.get("fd") ==
