@@ -203,7 +203,8 @@ def test_filter_after_bind_reads_unfiltered_frames():
     note(f"strategy 6: filter at {row['filter_attached_ms']} ms, "
          f"{row['queued_before_filter']} queued before it, "
          f"{row['unfiltered_read']} read unfiltered, gap "
-         f"{row['gap_ns'] / 1e6:.1f} ms, bind {row['bind_duration_ns'] / 1e6:.1f} ms")
+         f"{row['gap_ns'] / 1e6:.1f} ms, bind "
+         f"{row['bind_duration_ns'] / 1e6:.1f} ms")
     check(row["queued_before_filter"] > 0,
           f"no frame queued between bind and the filter: {row}")
     # the reader reads everything: every frame of the window, after the filter
