@@ -47,11 +47,16 @@ ALL_CFLAGS = $(TRACER_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -std=gnu11 $(WARN) \
 	      -Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf -MMD -MP
 
-LIBS := -lnl-route-3 -lnl-3 -lbpf -lelf -lz -ljson-c -lcap
+LIBS := -lnl-route-3 -lnl-3 -lbpf -lelf -lz -ljson-c -lcap -lpcap
 TRACER_LDFLAGS :=
 ifeq ($(STATIC),1)
 TRACER_LDFLAGS += -static
 LIBS += -lzstd
+# libpcap.a's D-Bus capture source needs libdbus-1.a (pkg-config --static
+# --libs libpcap), whose systemd socket activation needs libsystemd, which
+# Debian ships only as a shared library. tracer never opens a D-Bus capture,
+# so nothing calls these two: they resolve to 0.
+LIBS += -ldbus-1 -Wl,--defsym=sd_listen_fds=0 -Wl,--defsym=sd_is_socket=0
 endif
 ALL_LDFLAGS = $(TRACER_LDFLAGS) $(LDFLAGS)
 
@@ -73,7 +78,7 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	libjson-c-dev libcap-dev libnl-route-3-dev pkg-config make gcc python3 \
 	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy \
 	qemu-system-x86 busybox-static procps xz-utils \
-	strace bpftrace scdoc man-db curl musl-tools
+	strace bpftrace scdoc man-db curl musl-tools tcpdump libpcap-dev
 
 # The binary. tests/vm/vmtest.sh builds a static one into its own OUTPUT with
 # STATIC=1 OUTPUT=... TRACER_BIN=..., leaving ./tracer alone.

@@ -45,9 +45,10 @@ BPFTRACE_READY = ("BEGIN { printf(\"ready\\n\"); } "
                   "tracepoint:syscalls:sys_enter_sendto { @enter = count(); } "
                   "tracepoint:syscalls:sys_exit_sendto { @exit = count(); }")
 
-# tracer pktleak's configured waits with its defaults: 5 strategies, each
-# with a 100 ms gap before bind (see `tracer pktleak --help`).
-PKTLEAK_GAPS_S = 5 * 0.100
+# tracer pktleak's configured waits with its defaults: 6 strategies, each
+# with a 100 ms gap before bind, and strategy 6's 10 ms filter gap (see
+# `tracer pktleak --help`).
+PKTLEAK_GAPS_S = 6 * 0.100 + 0.010
 
 
 class BenchError(Exception):

@@ -9,10 +9,10 @@
  * warmup, M frames were accepted by sendmmsg() meanwhile.
  *
  * Run it with and without a BPF tracer attached: the difference in rate is
- * what the tracer's hooks on the netif_receive_skb and net_dev_start_xmit
+ * what the tracer's hooks on the netif_receive_skb and net_dev_queue
  * tracepoints cost each frame. Every frame passes both: the packet socket
- * sends through dev_queue_xmit() (no PACKET_QDISC_BYPASS), whose xmit_one()
- * fires net_dev_start_xmit, and veth_xmit() hands it to the peer, where
+ * sends through dev_queue_xmit() (no PACKET_QDISC_BYPASS), which fires
+ * net_dev_queue, and veth_xmit() hands it to the peer, where
  * netif_receive_skb fires. The whole path runs in the sender's syscall on one CPU
  * (netif_rx() queues each frame to that CPU's backlog, process_backlog() runs
  * on local_bh_enable()), so nothing but the hooks changes between runs.

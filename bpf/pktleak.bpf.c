@@ -8,12 +8,13 @@
  * few functions (count_reached(), count_queued(), count_read()):
  *   fentry/fexit or kprobe/kretprobe on packet_rcv() and tpacket_rcv(): the
  *     frame at the socket's hook, before its filter, and whether it was queued;
- *   tracepoint backend: netif_receive_skb and net_dev_start_xmit for every
+ *   tracepoint backend: netif_receive_skb and net_dev_queue for every
  *     frame a device receives or sends (matched against each socket's hook as
  *     __netif_receive_skb_core() and dev_queue_xmit_nit() would), and
  *     sk_data_ready (6.3+), fired once per frame queued;
  *   every backend: skb_copy_datagram_iovec for the frames recv*() copies out,
- *     and the raw syscall tracepoints for socket(), bind() and close().
+ *     and the raw syscall tracepoints for socket(), bind(), close() and
+ *     setsockopt(SO_ATTACH_FILTER/SO_ATTACH_BPF).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -35,15 +36,24 @@
 #define TRACER_TPACKET_V2 1
 /* struct sockaddr_ll: sll_family, sll_protocol, then sll_ifindex */
 #define TRACER_SLL_IFINDEX_OFF 4
+#define TRACER_SOL_SOCKET 1
+#define TRACER_SO_ATTACH_FILTER 26
+#define TRACER_SO_ATTACH_BPF 50
 
 /* Syscall numbers of this architecture, set by the loader from <sys/syscall.h>. */
 const volatile long nr_socket = -1;
 const volatile long nr_bind = -1;
 const volatile long nr_close = -1;
+const volatile long nr_setsockopt = -1;
 /* --all: the packet sockets of every process, not only traced ones. */
 const volatile bool trace_all = false;
 /* -v timeline: one event per frame counted. */
 const volatile bool emit_frames = false;
+
+/* -w: bytes copied per leaked frame (0: none are). */
+const volatile __u32 snaplen = 0;
+/* Leaked frames not written for want of room in `frames`. */
+__u64 frames_lost = 0;
 
 /* Entries in `sockets`: every frame hook returns at once while it is 0. */
 __s64 nr_sockets = 0;
@@ -76,10 +86,11 @@ __u32 hook_slots_used = 0;
 /* Sockets beyond PKT_HOOK_SLOTS: their frames before bind go unseen. */
 __u64 unmatched_sockets = 0;
 
-/* A socket() or bind() between its sys_enter and sys_exit. */
+/* A socket(), bind() or filter setsockopt() between sys_enter and sys_exit. */
 struct pending_call {
 	long nr;
 	__u64 sk;
+	__u64 enter_ns;
 };
 
 struct {
@@ -115,6 +126,20 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1024 * 1024);
 } events SEC(".maps");
+
+/* -w: leaked frames' bytes, apart from the events so neither starves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 * 1024 * 1024);
+} frames SEC(".maps");
+
+/* A frame record is too big for the stack: built here, then copied. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pkt_frame_data);
+} frame_scratch SEC(".maps");
 
 /* Before 6.3 (and its stable backports) packet_sock had `running` as a field. */
 struct packet_sock___running {
@@ -194,6 +219,63 @@ static __always_inline void emit_frame(const struct pkt_sock *s,
 	bpf_ringbuf_submit(e, 0);
 }
 
+/* ------------------------------------------------------------ frame bytes */
+
+/* Where a captured frame was seen: its device's, or its sockaddr_ll's. */
+struct frame_where {
+	int ifindex;
+	__u16 hatype;
+	__u8 pkttype;
+};
+
+/*
+ * Copy up to snaplen bytes of @skb from its link-layer header: at
+ * skb->head + skb->mac_header, which __netif_receive_skb_core() (via
+ * eth_type_trans()), __dev_queue_xmit() and dev_queue_xmit_nit() have all
+ * set, and which packet_rcv() leaves in place when it pushes the header back
+ * for a SOCK_RAW reader. Only the linear part is read.
+ */
+
+static __always_inline void capture_frame(const struct pkt_sock *s,
+					  const struct sk_buff *skb,
+					  const struct frame_where *w, __u8 why)
+{
+	const __u32 hdr = __builtin_offsetof(struct pkt_frame_data, data);
+	unsigned char *head, *mac, *data;
+	struct pkt_frame_data *d;
+	__u32 len, linear, cap;
+	__u32 zero = 0;
+
+	if (!snaplen)
+		return;
+	d = bpf_map_lookup_elem(&frame_scratch, &zero);
+	if (!d)
+		return;
+	head = BPF_CORE_READ(skb, head);
+	data = BPF_CORE_READ(skb, data);
+	mac = head + BPF_CORE_READ(skb, mac_header);
+	if (mac > data)
+		return; /* no link-layer header to start from */
+	len = BPF_CORE_READ(skb, len) + (__u32)(data - mac);
+	linear = len - BPF_CORE_READ(skb, data_len);
+	cap = linear < snaplen ? linear : snaplen;
+	if (cap > PKT_SNAPLEN_MAX)
+		cap = PKT_SNAPLEN_MAX;
+	d->ts_ns = bpf_ktime_get_ns();
+	d->sk = s->sk;
+	d->ifindex = w->ifindex;
+	d->len = len;
+	d->hatype = w->hatype;
+	d->protocol = BPF_CORE_READ(skb, protocol);
+	d->pkttype = w->pkttype;
+	d->why = why;
+	if (bpf_probe_read_kernel(d->data, cap, mac))
+		return;
+	d->caplen = cap;
+	if (bpf_ringbuf_output(&frames, d, hdr + cap, 0))
+		__sync_fetch_and_add(&frames_lost, 1);
+}
+
 /* ------------------------------------------------------------ counting */
 
 /* The socket's counters for interface @ifindex, claiming a free slot. */
@@ -249,10 +331,42 @@ static __always_inline void count(struct pkt_sock *s, int ifindex,
 
 static __always_inline void count_reached(struct pkt_sock *s,
 					  const struct packet_sock *po,
-					  const struct net_device *dev)
+					  const struct sk_buff *skb,
+					  const struct net_device *dev,
+					  bool outgoing)
 {
-	count(s, BPF_CORE_READ(dev, ifindex), dev, PKT_FRAME_REACHED,
-	      is_bound(s, po), 1);
+	bool bound = is_bound(s, po);
+	struct frame_where w;
+
+	count(s, BPF_CORE_READ(dev, ifindex), dev, PKT_FRAME_REACHED, bound, 1);
+	if (bound || !snaplen)
+		return;
+	w.ifindex = BPF_CORE_READ(dev, ifindex);
+	w.hatype = BPF_CORE_READ(dev, type);
+	w.pkttype = outgoing ? TRACER_PACKET_OUTGOING :
+			       BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type);
+	capture_frame(s, skb, &w, PKT_LEAK_BEFORE_BIND);
+}
+
+/*
+ * The filter window. run_filter() in packet_rcv()/tpacket_rcv() runs
+ * sk->sk_filter, which sk_attach_filter()/sk_attach_bpf() set: a frame queued
+ * after bind while it is still NULL, before the first filter setsockopt(),
+ * never went through a filter. They sit at queue positions (pos, pos + n]:
+ * frames after bind and before the filter are contiguous in the FIFO.
+ */
+static __always_inline void count_unfiltered(struct pkt_sock *s,
+					     const struct packet_sock *po,
+					     __u64 pos, __u64 n, bool ring)
+{
+	if (s->filter_ns || BPF_CORE_READ(po, sk.sk_filter))
+		return;
+	__sync_fetch_and_add(&s->queued_before_filter, n);
+	if (ring) /* in user space at once; when it is read is unknown */
+		return;
+	if (!s->unfiltered_last)
+		s->unfiltered_first = pos;
+	s->unfiltered_last = pos + n;
 }
 
 /*
@@ -269,7 +383,7 @@ count_queued(struct pkt_sock *s, const struct packet_sock *po, int ifindex,
 	__u64 now = BPF_CORE_READ(po, stats.stats1.tp_packets);
 	__u64 last = s->last_tp_packets;
 	bool bound = is_bound(s, po);
-	__u64 n;
+	__u64 n, pos = 0;
 
 	if (now == last)
 		return;
@@ -277,6 +391,12 @@ count_queued(struct pkt_sock *s, const struct packet_sock *po, int ifindex,
 		return;
 	/* PACKET_STATISTICS resets the counter: count from zero. */
 	n = now > last ? now - last : now;
+	if (!ring)
+		pos = __sync_fetch_and_add(&s->queued_total, n);
+	if (bound) {
+		__sync_fetch_and_add(&s->queued_after_bind, n);
+		count_unfiltered(s, po, pos, n, ring);
+	}
 	count(s, ifindex, dev, PKT_FRAME_QUEUED, bound, n);
 	if (ring)
 		count(s, ifindex, dev, PKT_FRAME_READ, bound, n);
@@ -314,7 +434,10 @@ static __always_inline void on_rcv_entry(const struct sk_buff *skb,
 		return;
 	if (ring)
 		s->ring = 1;
-	count_reached(s, pkt_sk(sk), dev);
+	/* dev_queue_xmit_nit() marks its copies PACKET_OUTGOING */
+	count_reached(s, pkt_sk(sk), skb, dev,
+		      BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type) ==
+			      TRACER_PACKET_OUTGOING);
 }
 
 static __always_inline void on_rcv_exit(const struct net_device *dev,
@@ -450,7 +573,7 @@ static __always_inline void match_device_frame(__u64 sk,
 		return;
 	s = bpf_map_lookup_elem(&sockets, &sk);
 	if (s)
-		count_reached(s, po, fr->dev);
+		count_reached(s, po, fr->skb, fr->dev, fr->outgoing);
 }
 
 static long match_slot(__u32 index, void *ctx)
@@ -490,11 +613,16 @@ int BPF_PROG(pkt_netif_receive_skb, struct sk_buff *skb)
 	return 0;
 }
 
-SEC("tp_btf/net_dev_start_xmit")
-int BPF_PROG(pkt_net_dev_start_xmit, struct sk_buff *skb,
-	     struct net_device *dev)
+/*
+ * net_dev_queue, in __dev_queue_xmit(), fires before the frame reaches
+ * dev_queue_xmit_nit() (from xmit_one(), after the qdisc), so a frame is
+ * "reached" before it is "queued". net_dev_start_xmit fires after the nit
+ * delivery, and also for packet_direct_xmit() frames no tap ever sees.
+ */
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(pkt_net_dev_queue, struct sk_buff *skb)
 {
-	on_device_frame(skb, dev, true);
+	on_device_frame(skb, BPF_CORE_READ(skb, dev), true);
 	return 0;
 }
 
@@ -523,6 +651,26 @@ static __always_inline int ring_frame_ifindex(const struct packet_sock *po)
 		buffer + (pos % fpb) * BPF_CORE_READ(po, rx_ring.frame_size) +
 			TRACER_TPACKET_SLL_OFF + TRACER_SLL_IFINDEX_OFF);
 	return ifindex;
+}
+
+/*
+ * packet_rcv() keeps the frame's sockaddr_ll in skb->cb (and sets skb->dev
+ * to NULL before queueing it): where a queued frame came from.
+ */
+static __always_inline void skb_sll_where(const struct sk_buff *skb,
+					  struct frame_where *w)
+{
+	struct {
+		__u16 family, protocol;
+		__s32 ifindex;
+		__u16 hatype;
+		__u8 pkttype, halen;
+	} sll = {};
+
+	bpf_probe_read_kernel(&sll, sizeof(sll), skb->cb);
+	w->ifindex = sll.ifindex;
+	w->hatype = sll.hatype;
+	w->pkttype = sll.pkttype;
 }
 
 /* packet_rcv() keeps the frame's sockaddr_ll in skb->cb. */
@@ -565,6 +713,8 @@ int BPF_PROG(pkt_sk_data_ready, struct sock *sk)
 	ring = BPF_CORE_READ(po, rx_ring.pg_vec);
 	if (ring) {
 		s->ring = 1;
+		if (BPF_CORE_READ(po, tp_version) > TRACER_TPACKET_V2)
+			s->ring_late = 1;
 		ifindex = ring_frame_ifindex(po);
 	} else {
 		ifindex = queued_frame_ifindex(sk);
@@ -579,16 +729,34 @@ int BPF_PROG(pkt_sk_data_ready, struct sock *sk)
 SEC("tp_btf/skb_copy_datagram_iovec")
 int BPF_PROG(pkt_copy_datagram, struct sk_buff *skb, int len)
 {
+	struct frame_where w;
 	struct sock *sk;
 	struct pkt_sock *s;
+	__u64 pos;
 
 	if (!nr_sockets)
 		return 0;
 	sk = BPF_CORE_READ(skb, sk); /* skb_set_owner_r() in packet_rcv() */
 	s = lookup_socket(sk);
-	if (!s || !is_bound(s, pkt_sk(sk)))
+	if (!s)
 		return 0;
-	count(s, skb_sll_ifindex(skb), NULL, PKT_FRAME_READ, true, 1);
+	/* packet_recvmsg() takes the queue's head: this is frame number pos */
+	pos = __sync_fetch_and_add(&s->reads_total, 1) + 1;
+	skb_sll_where(skb, &w);
+	if (s->filter_ns && pos > s->unfiltered_first &&
+	    pos <= s->unfiltered_last) {
+		__sync_fetch_and_add(&s->unfiltered_read, 1);
+		capture_frame(s, skb, &w, PKT_LEAK_UNFILTERED);
+	}
+	if (!is_bound(s, pkt_sk(sk)))
+		return 0;
+	count(s, w.ifindex, NULL, PKT_FRAME_READ, true, 1);
+	/*
+	 * A frame of another interface read after bind reached the socket
+	 * before bind: written then, unless the socket predates tracing.
+	 */
+	if (!s->created_ns && s->bound_ifindex && w.ifindex != s->bound_ifindex)
+		capture_frame(s, skb, &w, PKT_LEAK_OTHER_READ);
 	return 0;
 }
 
@@ -676,6 +844,8 @@ static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
 	s->protocol = bpf_ntohs(BPF_CORE_READ(po, num));
 	s->sock_type = BPF_CORE_READ(sk, sk_type);
 	s->last_tp_packets = BPF_CORE_READ(po, stats.stats1.tp_packets);
+	/* frames already waiting take the first queue positions */
+	s->queued_total = BPF_CORE_READ(sk, sk_receive_queue.qlen);
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	emit_sock(s, PKT_EV_SOCKET, 0);
 	return s;
@@ -730,6 +900,7 @@ static __always_inline void on_bind_enter(int fd)
 					  s->ifs[7].queued_unbound :
 				  BPF_CORE_READ(sk, sk_receive_queue.qlen);
 	c.sk = s->sk;
+	c.enter_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&pending, &tid, &c, BPF_ANY);
 }
 
@@ -740,8 +911,10 @@ static __always_inline void on_bind_exit(const struct pending_call *c, long ret)
 
 	if (!s || ret)
 		return;
-	if (!s->bound)
+	if (!s->bound) {
+		s->bind_enter_ns = c->enter_ns;
 		s->bound_ns = bpf_ktime_get_ns();
+	}
 	s->bound_ifindex = BPF_CORE_READ(po, ifindex);
 	s->bound_protocol = bpf_ntohs(BPF_CORE_READ(po, num));
 	/* packet_do_bind() caches the device it bound to */
@@ -751,6 +924,37 @@ static __always_inline void on_bind_exit(const struct pending_call *c, long ret)
 					  BPF_CORE_READ(po, cached_dev, name));
 	s->bound = 1;
 	emit_sock(s, PKT_EV_BIND, 0);
+}
+
+/* setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER or SO_ATTACH_BPF, ...) */
+static __always_inline void on_setsockopt_enter(struct pt_regs *regs)
+{
+	int fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	struct pending_call c = { .nr = nr_setsockopt };
+	int level = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	int optname = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	__u32 tid = current_tid();
+	struct pkt_sock *s;
+
+	if (level != TRACER_SOL_SOCKET || (optname != TRACER_SO_ATTACH_FILTER &&
+					   optname != TRACER_SO_ATTACH_BPF))
+		return;
+	s = socket_of_fd(fd);
+	if (!s || s->filter_ns)
+		return;
+	c.sk = s->sk;
+	bpf_map_update_elem(&pending, &tid, &c, BPF_ANY);
+}
+
+static __always_inline void on_setsockopt_exit(const struct pending_call *c,
+					       long ret)
+{
+	struct pkt_sock *s = lookup_socket((void *)c->sk);
+
+	if (!s || ret || s->filter_ns)
+		return;
+	s->filter_ns = bpf_ktime_get_ns();
+	emit_sock(s, PKT_EV_FILTER, 0);
 }
 
 static __always_inline void on_close_enter(int fd)
@@ -773,11 +977,14 @@ int BPF_PROG(pkt_sys_enter, struct pt_regs *regs, long id)
 	struct pending_call c = { .nr = id };
 	__u32 tid;
 
-	if (id != nr_socket && id != nr_bind && id != nr_close)
+	if (id != nr_socket && id != nr_bind && id != nr_close &&
+	    id != nr_setsockopt)
 		return 0;
 	if (!current_is_watched())
 		return 0;
-	if (id == nr_close) {
+	if (id == nr_setsockopt) {
+		on_setsockopt_enter(regs);
+	} else if (id == nr_close) {
 		on_close_enter(PT_REGS_PARM1_CORE_SYSCALL(regs));
 	} else if (id == nr_bind) {
 		on_bind_enter(PT_REGS_PARM1_CORE_SYSCALL(regs));
@@ -796,7 +1003,7 @@ int BPF_PROG(pkt_sys_exit, struct pt_regs *regs, long ret)
 	struct sock *sk;
 	__u32 tid;
 
-	if (id != nr_socket && id != nr_bind)
+	if (id != nr_socket && id != nr_bind && id != nr_setsockopt)
 		return 0;
 	tid = current_tid();
 	c = bpf_map_lookup_elem(&pending, &tid);
@@ -804,6 +1011,8 @@ int BPF_PROG(pkt_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	if (c->nr == nr_bind) {
 		on_bind_exit(c, ret);
+	} else if (c->nr == nr_setsockopt) {
+		on_setsockopt_exit(c, ret);
 	} else if (c->nr == nr_socket && ret >= 0) {
 		sk = sock_from_fd(ret);
 		if (sk)

@@ -27,10 +27,24 @@ struct pkt_iface {
 struct pkt_sock {
 	__u64 sk;
 	__u64 created_ns; /* bpf_ktime_get_ns() at socket(); 0: before tracing */
-	__u64 bound_ns; /* first successful bind(), 0: never */
+	__u64 bind_enter_ns; /* entry of the first successful bind() */
+	__u64 bound_ns; /* its return, 0: never bound */
+	__u64 filter_ns; /* first SO_ATTACH_FILTER/SO_ATTACH_BPF, 0: none */
 	__u64 queued_at_bind; /* frames waiting in the queue when bind() began */
 	__u64 last_tp_packets; /* packet_sock stats.tp_packets already counted */
 	__u64 untracked; /* frames of interfaces beyond PKT_MAX_IFACES */
+	__u64 queued_after_bind; /* all frames queued after bind, any interface */
+	/*
+	 * The filter window: frames queued after bind while the socket had no
+	 * filter, before its first one. Queue positions (FIFO, counted from
+	 * tracking on) tell which reads took them: positions
+	 * (unfiltered_first, unfiltered_last] of queued_total.
+	 */
+	__u64 queued_before_filter;
+	__u64 unfiltered_read; /* ... of those, read once a filter was set */
+	__u64 queued_total; /* frames put in sk_receive_queue, ever */
+	__u64 reads_total; /* frames recv*() took from it, ever */
+	__u64 unfiltered_first, unfiltered_last;
 	__u32 tgid;
 	__s32 fd;
 	__u16 protocol; /* host order, as given to socket() */
@@ -39,7 +53,13 @@ struct pkt_sock {
 	__u8 bound;
 	__u8 ring; /* frames went to a PACKET_RX_RING (tpacket_rcv) */
 	__u8 sock_type; /* SOCK_RAW, SOCK_DGRAM */
-	__u8 pad[5];
+	/*
+	 * TPACKET_V3 ring on the tracepoint backend: sk_data_ready fires when
+	 * a block is retired, so frames are counted late (the filter window
+	 * cannot be told)
+	 */
+	__u8 ring_late;
+	__u8 pad[4];
 	char comm[PKT_COMM_LEN];
 	char bound_ifname[PKT_IFNAMSIZ];
 	struct pkt_iface ifs[PKT_MAX_IFACES];
@@ -50,6 +70,7 @@ enum pkt_event_kind {
 	PKT_EV_BIND, /* bind() succeeded */
 	PKT_EV_CLOSE, /* close() of the creating fd, or the process exited */
 	PKT_EV_FRAME, /* one frame (timeline, only when asked for) */
+	PKT_EV_FILTER, /* the first SO_ATTACH_FILTER/SO_ATTACH_BPF succeeded */
 };
 
 enum pkt_frame_kind {
@@ -79,6 +100,29 @@ struct pkt_frame_event {
 	__u8 bound;
 	__u8 pad[3];
 	char ifname[PKT_IFNAMSIZ];
+};
+
+/* -w FILE: the bytes of one leaked frame, on ring buffer `frames`. */
+#define PKT_SNAPLEN_MAX 2048
+
+enum pkt_leak_kind {
+	PKT_LEAK_BEFORE_BIND, /* reached the socket before bind() */
+	PKT_LEAK_OTHER_READ, /* read after bind from another interface */
+	PKT_LEAK_UNFILTERED, /* queued before the filter, read after it */
+};
+
+struct pkt_frame_data {
+	__u64 ts_ns;
+	__u64 sk;
+	__s32 ifindex;
+	__u32 len; /* the frame's length from its link-layer header */
+	__u32 caplen; /* bytes in data[] */
+	__u16 hatype; /* ARPHRD_* of the device */
+	__u16 protocol; /* skb->protocol, network order */
+	__u8 pkttype; /* PACKET_HOST ... PACKET_OUTGOING */
+	__u8 why; /* enum pkt_leak_kind */
+	__u8 pad[6];
+	__u8 data[PKT_SNAPLEN_MAX]; /* from the link-layer header */
 };
 
 #endif

@@ -11,23 +11,38 @@ refusal.
 """
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
 
-from lib import (BACKEND, check, eq, exit_code, feature, find, find_one,
-                 need_root, note, one_error_line, probe, prog, run, skip,
-                 tracer, tracer_argv)
+from lib import (BACKEND, SRC_PROGS, check, eq, exit_code, feature, find,
+                 find_one, need_root, note, one_error_line, probe, prog,
+                 python, run, skip, tracer, tracer_argv)
 
 STRATEGIES = ("eth_p_all_then_bind", "drain_after_bind",
-              "protocol_0_then_bind", "drop_filter_drain", "rx_ring")
+              "protocol_0_then_bind", "drop_filter_drain", "rx_ring",
+              "filter_after_bind")
+UNFILTERED = ("eth_p_all_then_bind", "drain_after_bind",
+              "protocol_0_then_bind", "rx_ring")
 STRATEGY_KEYS = ("name", "gap_ms", "reached_before_bind", "queued_before_bind",
                  "reached_by_ifname", "leaked_read", "reader_leaked",
-                 "target_lost")
+                 "target_lost", "filter_attached_ms", "queued_before_filter",
+                 "unfiltered_read", "gap_ns", "bind_duration_ns")
 SOCKET_KEYS = ("pid", "fd", "protocol", "bound_ifname", "reached_before_bind",
-               "reached_by_ifname", "queued_at_bind")
+               "reached_by_ifname", "queued_at_bind", "gap_ms",
+               "bind_duration_ms", "filter_attached_ms",
+               "queued_before_filter", "unfiltered_read", "queued_after_bind")
 GAP_MS = 100
+# Files the shared runs write (-w), kept until the tests end.
+_files = tempfile.TemporaryDirectory(prefix="pktleak-tests-")
+EXP_PCAP = os.path.join(_files.name, "exp.pcap")
+# Strategy 6 with enough target traffic to fill its filter window, writing
+# the leaked frames: one run for the filter window and for -w.
+STRATEGY_6 = ("-s", "6", "--target-rate", "1000", "--filter-gap", "20",
+              "-g", "20", "--snaplen", "32", "-w", EXP_PCAP)
 
 # A private network namespace with two veth pairs, t0-t1 (bound) and n0-n1
 # (noise), IPv6 off so the kernel sends nothing of its own; then exec "$@".
@@ -42,6 +57,30 @@ NETNS_SETUP = (
 
 def in_lab(argv):
     return ["unshare", "-n", "sh", "-c", NETNS_SETUP, "sh", *argv]
+
+
+def in_noisy_lab(argv, noise):
+    """argv in the lab while tests/progs/pkt_noise sends broadcast frames
+    out of each (interface, frames/s) of noise, started once every sender's
+    frames leave (tx_packets in /proc/net/dev, this namespace's); exits with
+    argv's status."""
+    senders = "".join(
+        f"{prog('pkt_noise')} {ifname} {rate} & noise=\"$noise $!\"; "
+        f"until [ \"$(awk '$1 == \"{ifname}:\" {{ print $11 }}' "
+        f"/proc/net/dev)\" -gt 0 ] 2>/dev/null; do sleep 0.01; done; "
+        for ifname, rate in noise)
+    script = NETNS_SETUP.replace(' && exec "$@"', ' || exit 1; ' + senders +
+                                 '"$@"; rc=$?; kill $noise; wait; exit $rc')
+    return ["unshare", "-n", "sh", "-c", script, "sh", *argv]
+
+
+def program_socket(events, reader, protocol, res=None):
+    """The packet_socket event of the program's own capture socket (the
+    noise senders' sockets are reported too)."""
+    return find_one([e for e in events if e.get("comm") != "pkt_noise"],
+                    what="packet_socket event", res=res,
+                    event="packet_socket", fd=reader["fd"],
+                    protocol=protocol)
 
 
 def need_pktleak():
@@ -137,7 +176,44 @@ def test_bpf_and_reader_agree():
            f"{name}: leaked_read (BPF) vs reader_leaked")
     note("leaked_read == reader_leaked: " + ", ".join(
         f"{strategy(events, n)['leaked_read']}" for n in STRATEGIES)
-        + " (strategies 1-5)")
+        + " (strategies 1-6)")
+
+
+def test_filter_window_only_where_a_filter_is_attached():
+    _, events = experiment()
+    for name in UNFILTERED:
+        row = strategy(events, name)
+        eq((row["filter_attached_ms"], row["queued_before_filter"],
+            row["unfiltered_read"]), (None, None, None),
+           f"{name} attaches no filter: filter window fields")
+    row = strategy(events, "drop_filter_drain")
+    check(row["filter_attached_ms"] is not None
+          and row["filter_attached_ms"] < GAP_MS,
+          f"drop-all filter: attached before bind: {row}")
+    eq(row["queued_before_filter"], 0,
+       "drop-all filter before bind: frames queued after bind before it")
+    eq(row["unfiltered_read"], 0, "drop-all filter: unfiltered_read")
+
+
+def test_filter_after_bind_reads_unfiltered_frames():
+    """dhclient's pattern: the target flow's frames queued between bind and
+    the filter are read after the filter is in place, unfiltered."""
+    _, events = experiment(*STRATEGY_6)
+    row = strategy(events, "filter_after_bind")
+    note(f"strategy 6: filter at {row['filter_attached_ms']} ms, "
+         f"{row['queued_before_filter']} queued before it, "
+         f"{row['unfiltered_read']} read unfiltered, gap "
+         f"{row['gap_ns'] / 1e6:.1f} ms, bind "
+         f"{row['bind_duration_ns'] / 1e6:.1f} ms")
+    check(row["queued_before_filter"] > 0,
+          f"no frame queued between bind and the filter: {row}")
+    # the reader reads everything: every frame of the window, after the filter
+    eq(row["unfiltered_read"], row["queued_before_filter"],
+       "unfiltered_read vs queued_before_filter")
+    gap_bind = row["gap_ns"] + row["bind_duration_ns"]
+    check(row["filter_attached_ms"] * 1e6 >= gap_bind + 20e6 * 0.9,
+          f"filter attached before bind + filter gap: {row}")
+    check(row["leaked_read"] > 0, f"ETH_P_ALL then bind leaks: {row}")
 
 
 def test_tracepoint_refused_without_sk_data_ready():
@@ -187,6 +263,8 @@ def test_text_table_and_timeline():
     for part in ("ETH_P_ALL, then bind", "Recommendation:", "socket()",
                  "bind()", "frame reached", "frame read"):
         check(part in res.out, f"text output lacks {part!r}", res)
+    check(re.search(r"\+\s*\d+\.\d+ ms  bind\(\) .* took \d+\.\d+ ms",
+                    res.out), "bind() line with its duration", res)
 
 
 def test_interface_mode_uses_the_given_interface():
@@ -207,7 +285,11 @@ def test_bad_input_exits_2_with_one_line():
     need_root()
     cases = (["--rate", "0"], ["--rate", "1000001"], ["--gap", "-5"],
              ["--gap", "x"], ["-i", "nosuch0"], ["-p", "999999999"],
-             ["--strategy", "6"], ["--bogus"], ["-n", "0"],
+             ["--strategy", "7"], ["--filter-gap", "10001"], ["--bogus"],
+             ["-n", "0"], ["--snaplen", "64"],
+             ["-w", "/nonexistent/dir/x.pcap"],
+             ["-w", "/tmp/x.pcap", "--snaplen", "0"],
+             ["-w", "/tmp/x.pcap", "--snaplen", "2049"],
              ["--duration", "3"], ["--rate", "10", "--all"])
     for args in cases:
         res = tracer("pktleak", *args)
@@ -256,8 +338,10 @@ def test_watch_command():
     events, reader = capture_events(res)
     sock = check_capture_socket(events, reader, res)
     eq(reader["read_other"], 80, "frames read from n0 (out) and n1 (in)")
-    check(90 <= sock["bind_after_ms"] < 1000,
-          f"bind_after_ms: {sock['bind_after_ms']}")
+    check(90 <= sock["gap_ms"] < 1000, f"gap_ms: {sock['gap_ms']}")
+    check(0 < sock["bind_duration_ms"] < 1000,
+          f"bind_duration_ms: {sock['bind_duration_ms']}")
+    eq(sock["filter_attached_ms"], None, "pkt_capture attaches no filter")
 
 
 def start_tracer(args, ready):
@@ -293,15 +377,24 @@ def test_watch_pid():
 
 
 def test_watch_all_with_duration():
+    """The lab is built first and pkt_capture waits for the go file, so the
+    3 s hold its run only (building the lab took over 3 s in loaded TCG
+    guests)."""
     need_pktleak()
     with tempfile.TemporaryDirectory() as tmp:
+        go = os.path.join(tmp, "go")
+        target = subprocess.Popen(
+            in_lab([prog("pkt_capture"), "t0", "n0", "20", "10"]),
+            stdout=subprocess.PIPE, text=True,
+            env=dict(os.environ, PKT_CAPTURE_WAIT_FOR=go))
         proc = start_tracer(["-j", "pktleak", "--all", "--duration", "3"],
                             os.path.join(tmp, "ready"))
-        res = run(in_lab([prog("pkt_capture"), "t0", "n0", "20", "10"]))
+        open(go, "w").close()
+        target_out = target.communicate(timeout=30)[0]
         out, err = proc.communicate(timeout=30)
-    exit_code(res, 0)
+    eq(target.returncode, 0, "pkt_capture exit status")
     eq(proc.returncode, 0, f"tracer --all exit status (stderr: {err})")
-    reader = json.loads(res.out)
+    reader = json.loads(target_out)
     events = [json.loads(line) for line in out.splitlines() if line]
     sock = [e for e in events if e.get("event") == "packet_socket"
             and e.get("comm") == "pkt_capture" and e.get("fd") ==
@@ -367,3 +460,217 @@ def test_sigint_and_sigterm_leave_nothing_behind():
     for sig in (signal.SIGINT, signal.SIGTERM):
         eq(interrupted_run(sig), 1, f"exit status after {sig.name}")
 
+
+
+# ------------------------------------------- real capture programs, noise
+
+def reader_line(res):
+    lines = [e for e in res.json() if "read_other" in e]
+    check(len(lines) == 1, "the program printed no result", res)
+    return lines[0]
+
+
+def test_tcpdump_nothing_before_bind():
+    """tcpdump (libpcap 1.10: socket(0), bind ETH_P_ALL, TPACKET_V3 ring)
+    with noise on another pair and traffic on its own: nothing reaches it
+    before bind, and the frames queued after bind are what it counts."""
+    need_pktleak()
+    tcpdump = shutil.which("tcpdump")
+    if not tcpdump:
+        skip("tcpdump is not installed (Debian package tcpdump)")
+    # -Z root: no privilege drop to a "tcpdump" user the guests lack
+    res = tracer("-j", "pktleak", "--", *in_noisy_lab(
+        [tcpdump, "-Z", "root", "-i", "t0", "-nn", "-c", "50", "-w",
+         "/dev/null"], noise=(("n1", 2000), ("t1", 500))), timeout=60)
+    exit_code(res, 0)
+    stats = [re.search(rf"(\d+) packets? {what}", res.err)
+             for what in ("captured", "received by filter",
+                          "dropped by kernel")]
+    check(all(stats), "tcpdump printed no statistics", res)
+    captured, received, dropped = (int(m.group(1)) for m in stats)
+    socks = [e for e in res.json() if e.get("event") == "packet_socket"
+             and e.get("comm") == "tcpdump" and e.get("bound_ifname") == "t0"]
+    eq(len(socks), 1, "tcpdump's packet sockets bound to t0", res)
+    sock = socks[0]
+    note(f"tcpdump: {captured} captured, {received} received by filter; "
+         f"tracer: {sock['queued_after_bind']} queued after bind, "
+         f"{sock['reached_before_bind']} before bind")
+    eq(sock["protocol"], 0, "tcpdump's socket() protocol")
+    eq(sock["reached_before_bind"], 0, "tcpdump: frames before bind")
+    eq(sock["leaked_read"], 0, "tcpdump: frames read from other interfaces")
+    check(sock["filter_attached_ms"] is not None,
+          f"libpcap attaches a filter: {sock}")
+    # every frame tcpdump captured was queued to its ring after bind
+    check(captured <= sock["queued_after_bind"],
+          f"frames queued after bind {sock['queued_after_bind']} < tcpdump's"
+          f" {captured} captured", res)
+    # "received by filter" and "dropped by kernel" are PACKET_STATISTICS'
+    # tp_packets + tp_drops and tp_drops, asked for just before tcpdump
+    # closes: fentry and kprobe count each frame as tpacket_rcv() returns,
+    # so they have seen all of those (and maybe a few frames more). The
+    # tracepoint backend counts a TPACKET_V3 ring's frames when a block is
+    # retired (sk_data_ready): those of the last, open block go uncounted.
+    if (BACKEND or probe().get("auto_backend")) != "tracepoint":
+        check(sock["queued_after_bind"] >= received - dropped,
+              f"frames queued after bind {sock['queued_after_bind']} < "
+              f"tcpdump's {received} received - {dropped} dropped", res)
+
+
+def test_python_capture_leaks():
+    """socket(ETH_P_ALL), sleep, bind in Python: what it reads from other
+    interfaces (recvfrom's sll_ifindex) is what tracer counts."""
+    need_pktleak()
+    res = tracer("-j", "pktleak", "--", *in_noisy_lab(
+        [python(), os.path.join(SRC_PROGS, "pkt_capture.py"), "t0", "100"],
+        noise=(("n1", 1000), ("t1", 200))), timeout=60)
+    exit_code(res, 0)
+    reader = reader_line(res)
+    sock = program_socket(res.json(), reader, 3, res)
+    note(f"python: read {reader['read_other']} of other interfaces "
+         f"{reader['by_ifname']}; tracer: leaked_read {sock['leaked_read']},"
+         f" reached before bind {sock['reached_by_ifname']}")
+    check(reader["read_other"] > 0, f"nothing leaked: {reader}", res)
+    eq(sock["leaked_read"], reader["read_other"],
+       "leaked_read (BPF) vs the program's frames of other interfaces")
+    check(sock["queued_at_bind"] >= reader["read_other"],
+          f"queued at bind < read from other interfaces: {sock}")
+    check(set(sock["reached_by_ifname"]) <= {"n0", "n1", "t0", "t1"},
+          f"reached_by_ifname: {sock['reached_by_ifname']}")
+    eq(sock["filter_attached_ms"], None, "the Python capture has no filter")
+
+
+LATE_PCAP = os.path.join(_files.name, "late.pcap")
+_late = []
+
+
+def late_filter_run():
+    """tests/progs/pkt_late_filter under `tracer -j pktleak -w`, once:
+    (result, the program's own counts, its capture socket's event)."""
+    need_pktleak()
+    if not _late:
+        res = tracer("-j", "pktleak", "-w", LATE_PCAP, "--", *in_noisy_lab(
+            [prog("pkt_late_filter"), "t0", "t1", "50", "20", "30", "10"],
+            noise=(("n1", 1000),)), timeout=60)
+        exit_code(res, 0)
+        reader = reader_line(res)
+        _late.append((res, reader, program_socket(res.json(), reader, 3,
+                                                  res)))
+    return _late[0]
+
+
+def test_late_filter_program_reads_unfiltered():
+    """bind, then the filter 20 ms later (dhclient): the 30 frames it sends
+    itself in between are read after the filter, unfiltered; it counts
+    them as frames its filter would have rejected."""
+    res, reader, sock = late_filter_run()
+    note(f"pkt_late_filter: read {reader['read_rejected']} its filter "
+         f"rejects, {reader['read_other']} of other interfaces; tracer: "
+         f"queued_before_filter {sock['queued_before_filter']}, "
+         f"unfiltered_read {sock['unfiltered_read']}, filter at "
+         f"{sock['filter_attached_ms']} ms")
+    eq(reader["read_rejected"], 30, "frames read that the filter rejects")
+    eq(reader["read_wanted"], 10, "frames read that the filter keeps")
+    eq(sock["queued_before_filter"], reader["read_rejected"],
+       "queued_before_filter (BPF) vs the program's rejected reads")
+    eq(sock["unfiltered_read"], reader["read_rejected"],
+       "unfiltered_read (BPF) vs the program's rejected reads")
+    eq(sock["leaked_read"], reader["read_other"], "leaked_read (BPF)")
+    check(sock["filter_attached_ms"] >= sock["gap_ms"] +
+          sock["bind_duration_ms"] + 20 * 0.9,
+          f"filter_attached_ms before bind + 20 ms: {sock}")
+
+
+def test_watch_timeline_reads_right():
+    """-v in watch mode: times from the socket's socket(), every frame
+    reached before queued before read, bind() with its duration."""
+    need_pktleak()
+    res = tracer("-j", "-v", "pktleak", "--",
+                 *in_lab([prog("pkt_capture"), "t0", "n0", "50", "20"]),
+                 timeout=60)
+    exit_code(res, 0)
+    reader = reader_line(res)
+    sock = program_socket(res.json(), reader, 3, res)
+    frames = [e for e in res.json() if e.get("event") == "frame"
+              and e.get("pid") == sock["pid"] and e.get("fd") == sock["fd"]]
+    check(frames, "no frame events for the capture socket", res)
+    counts = {}
+    for f in frames:
+        eq(f["t_from"], "socket", "frame t_from")
+        check(0 <= f["t_ms"] < 10000, f"t_ms not from socket(): {f}")
+        c = counts.setdefault(f["ifname"], {"reached": 0, "queued": 0,
+                                            "read": 0})
+        c[f["what"]] += 1
+        check(c["read"] <= c["queued"] <= c["reached"],
+              f"out of causal order at {f}: {c}")
+    eq(sum(c["read"] for c in counts.values()), reader["read_other"],
+       "frames read in the timeline")
+
+
+# ------------------------------------------------------------ -w FILE
+
+def pcap_lines(path, res):
+    """`tcpdump -r FILE -e -nn -q`: one line per frame."""
+    tcpdump = shutil.which("tcpdump")
+    if not tcpdump:
+        skip("tcpdump is not installed (Debian package tcpdump): it reads"
+             " the file")
+    # -Z root: no privilege drop to a "tcpdump" user the guests lack
+    out = run([tcpdump, "-Z", "root", "-r", path, "-e", "-nn", "-q"])
+    eq(out.code, 0, f"tcpdump -r {path} exit status ({out.err})", res)
+    return out.out.splitlines()
+
+
+def ifindex_of(pcap, name):
+    found = [int(i) for i, n in pcap["interfaces"].items() if n == name]
+    check(len(found) == 1, f"no ifindex for {name}: {pcap}")
+    return found[0]
+
+
+def test_write_leaked_frames_of_a_program():
+    """-w in watch mode: the frames that reached the socket before bind and
+    those read unfiltered, each with its interface and direction."""
+    res, reader, sock = late_filter_run()
+    pcap = find_one(res.json(), event="pcap", res=res)
+    lines = pcap_lines(LATE_PCAP, res)
+    note(f"-w: {pcap['frames']} frames ({pcap['before_bind']} before bind,"
+         f" {pcap['unfiltered']} unfiltered), interfaces "
+         f"{pcap['interfaces']}; tcpdump -r lists {len(lines)}")
+    eq(pcap["frames_lost"], 0, "frames lost for want of ring room")
+    eq(pcap["before_bind"], sock["reached_before_bind"],
+       "frames written as reached before bind")
+    eq(pcap["unfiltered"], sock["unfiltered_read"],
+       "frames written as read unfiltered")
+    eq(pcap["frames"], pcap["before_bind"] + pcap["unfiltered"],
+       "frames written")
+    eq(len(lines), pcap["frames"], "frames tcpdump -r lists")
+    t0 = ifindex_of(pcap, "t0")
+    rejected = [line for line in lines if f"ifindex {t0} " in line
+                and "02:00:00:00:00:03" in line]
+    eq(len(rejected), reader["read_rejected"],
+       "t0 frames from 02:00:00:00:00:03 (the ones its filter rejects)")
+    for name, count in sock["reached_by_ifname"].items():
+        idx = ifindex_of(pcap, name)
+        eq(len([line for line in lines if f"ifindex {idx} " in line]),
+           count, f"frames of {name} (ifindex {idx}) in the file")
+    # the noise leaves n1 and arrives on n0
+    check(any(f"Out ifindex {ifindex_of(pcap, 'n1')} " in line
+              for line in lines), f"no outgoing n1 frame: {lines[:5]}")
+
+
+def test_write_leaked_frames_of_the_experiment():
+    res, events = experiment(*STRATEGY_6)
+    lines = pcap_lines(EXP_PCAP, res)
+    pcap = find_one(events, event="pcap", res=res)
+    rows = find(events, event="strategy")
+    before = sum(r["reached_before_bind"] for r in rows)
+    unfiltered = sum(r["unfiltered_read"] or 0 for r in rows)
+    eq(pcap["frames_lost"], 0, "frames lost for want of ring room")
+    eq((pcap["before_bind"], pcap["unfiltered"]), (before, unfiltered),
+       "frames written vs the strategies' counts")
+    eq(len(lines), pcap["frames"], "frames tcpdump -r lists")
+    eq(pcap["snaplen"], 32, "snaplen")
+    check(pcap["unfiltered"] > 0, f"no unfiltered frame written: {pcap}")
+    for name in ("noise", "target"):
+        idx = ifindex_of(pcap, name)
+        check(any(f"ifindex {idx} " in line for line in lines),
+              f"no frame of {name} in the file: {lines[:3]}")

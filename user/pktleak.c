@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
@@ -27,6 +28,7 @@
 #include "output.h"
 #include "pktleak.h"
 #include "pktleak_exp.h"
+#include "pktleak_pcap.h"
 #include "pktleak_report.h"
 #include "pktleak_session.h"
 #include "probe.h"
@@ -34,6 +36,7 @@
 #include "target.h"
 
 #define STEP_TIMEOUT_MS 5000
+#define PKT_ORIGINS 64 /* sockets whose timeline origin is remembered */
 #define POLL_INTERVAL_MS 100
 
 struct pktleak_opts {
@@ -43,6 +46,9 @@ struct pktleak_opts {
 	unsigned int duration_s; /* --all: 0 = until Ctrl-C */
 	pid_t pid;
 	const char *ready_file;
+	const char *pcap_path; /* -w FILE */
+	unsigned int snaplen; /* --snaplen */
+	bool snaplen_given;
 	char **command;
 };
 
@@ -60,24 +66,28 @@ struct pkt_run {
 	struct target target;
 	struct exp_msg ready;
 	struct run_steps steps;
+	struct pkt_pcap pcap;
 	const struct pktleak_opts *opts;
 	uint64_t start_ns;
-	uint64_t origin_ns; /* -v timeline: the current socket's creation */
+	/* -v timeline: where each socket's times start (a ring of them) */
+	struct pkt_origin origins[PKT_ORIGINS];
+	unsigned int next_origin;
 	bool timeline;
 };
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: tracer [global options] pktleak [experiment options]\n"
-		"       tracer [global options] pktleak [--ready-file PATH] -- COMMAND [ARGS...]\n"
-		"       tracer [global options] pktleak [--ready-file PATH] -p PID\n"
-		"       tracer [global options] pktleak [--ready-file PATH] --all [--duration S]\n\n"
+		"Usage: tracer [global options] pktleak [-w FILE] [experiment options]\n"
+		"       tracer [global options] pktleak [-w FILE] [--ready-file PATH] -- COMMAND [ARGS...]\n"
+		"       tracer [global options] pktleak [-w FILE] [--ready-file PATH] -p PID\n"
+		"       tracer [global options] pktleak [-w FILE] [--ready-file PATH] --all [--duration S]\n\n"
 		"Without COMMAND, PID or --all, run the built-in experiment: in a private\n"
 		"network namespace with a target and a noise veth pair, open a packet\n"
-		"socket in each of 5 ways, wait GAP, bind it to the target interface and\n"
+		"socket in each of 6 ways, wait GAP, bind it to the target interface and\n"
 		"read; count in BPF the frames that reached it before bind (by interface),\n"
-		"were queued, and were read from other interfaces after bind.\n\n"
+		"were queued, and were read from other interfaces after bind, and those\n"
+		"queued after bind before its filter and read unfiltered.\n\n"
 		"Strategies:\n");
 	for (int i = 0; i < PKT_NSTRATEGIES; i++)
 		fprintf(out, "  %d  %s\n", i + 1, strategies[i].how);
@@ -86,22 +96,31 @@ static void usage(FILE *out)
 		"  -r, --rate N           noise frames/s (1..1000000, default 2000)\n"
 		"      --target-rate N    target flow frames/s (0..1000000, default 100)\n"
 		"  -g, --gap MS           socket() to bind() (0..60000, default 100)\n"
-		"  -w, --window MS        reading after bind (1..10000, default 50)\n"
+		"  -W, --window MS        reading after bind (1..10000, default 50)\n"
+		"      --filter-gap MS    strategy 6: bind() to the filter (0..10000,\n"
+		"                         default 10, as dhclient)\n"
 		"  -n, --repeat N         run each strategy N times (1..100) and print\n"
 		"                         min/median/max\n"
 		"  -s, --strategy LIST    only these strategies, e.g. 1,3\n"
 		"  -i, --interface IFACE  bind to IFACE in this namespace instead, with the\n"
 		"                         traffic it has (none is generated)\n\n"
+		"Options of every mode:\n"
+		"  -w, --write FILE       write the leaked frames (reached before bind,\n"
+		"                         read after bind from another interface, read\n"
+		"                         unfiltered) to FILE, pcap, link type LINUX_SLL2\n"
+		"      --snaplen N        bytes kept per frame (1..%d, default 128)\n\n"
 		"Watch options:\n"
 		"  -p, --pid PID          watch a running process (sockets opened before\n"
-		"                         are picked up at their bind or close)\n"
+		"                         are picked up at their bind, filter or close)\n"
 		"  -a, --all              watch every process's packet sockets\n"
 		"  -d, --duration S       with --all: stop after S seconds\n"
 		"      --ready-file PATH  create PATH once tracing is live\n"
 		"  -h, --help             this help\n\n"
 		"Each watched socket is reported when it is closed, its process exits or\n"
 		"tracing ends. With -- COMMAND, tracer exits with COMMAND's exit status.\n"
-		"-v adds the timeline: socket(), each frame, bind(), reads.\n");
+		"-v adds the timeline: socket(), each frame, bind() and its duration, the\n"
+		"filter, reads; in ms from each socket's socket().\n",
+		PKT_SNAPLEN_MAX);
 }
 
 /* ------------------------------------------------------------ options */
@@ -155,14 +174,16 @@ static int check_interface(const char *name)
 enum {
 	OPT_TARGET_RATE = 256,
 	OPT_READY_FILE,
+	OPT_FILTER_GAP,
+	OPT_SNAPLEN,
 };
 
 static int parse_one(int c, const char *arg, struct pktleak_opts *o)
 {
 	struct exp_opts *e = &o->exp;
 
-	o->exp_option |= c == OPT_TARGET_RATE ||
-			 (c < 128 && strchr("rgwnsi", c));
+	o->exp_option |= c == OPT_TARGET_RATE || c == OPT_FILTER_GAP ||
+			 (c < 128 && strchr("rgWnsi", c));
 	switch (c) {
 	case 'r':
 		return parse_uint(arg, "rate", 1, 1000000, &e->rate);
@@ -171,8 +192,18 @@ static int parse_one(int c, const char *arg, struct pktleak_opts *o)
 				  &e->target_rate);
 	case 'g':
 		return parse_uint(arg, "gap", 0, 60000, &e->gap_ms);
-	case 'w':
+	case OPT_FILTER_GAP:
+		return parse_uint(arg, "filter gap", 0, 10000,
+				  &e->filter_gap_ms);
+	case 'W':
 		return parse_uint(arg, "window", 1, 10000, &e->window_ms);
+	case 'w':
+		o->pcap_path = arg;
+		return 0;
+	case OPT_SNAPLEN:
+		o->snaplen_given = true;
+		return parse_uint(arg, "snaplen", 1, PKT_SNAPLEN_MAX,
+				  &o->snaplen);
 	case 'n':
 		return parse_uint(arg, "repeat count", 1, PKT_MAX_RUNS,
 				  &e->repeat);
@@ -206,10 +237,13 @@ static int check_modes(const struct pktleak_opts *o)
 			    "give one of -- COMMAND, -p PID and --all");
 	if (modes && o->exp_option)
 		return fail(EXIT_USAGE,
-			    "experiment options (-r, -g, -w, -n, -s, -i, "
-			    "--target-rate) do not apply when watching");
+			    "experiment options (-r, -g, -W, -n, -s, -i, "
+			    "--target-rate, --filter-gap) do not apply when "
+			    "watching");
 	if (o->duration_s && !o->all)
 		return fail(EXIT_USAGE, "--duration goes with --all");
+	if (o->snaplen_given && !o->pcap_path)
+		return fail(EXIT_USAGE, "--snaplen goes with -w FILE");
 	return 0;
 }
 
@@ -217,7 +251,10 @@ static const struct option longopts[] = {
 	{ "rate", required_argument, NULL, 'r' },
 	{ "target-rate", required_argument, NULL, OPT_TARGET_RATE },
 	{ "gap", required_argument, NULL, 'g' },
-	{ "window", required_argument, NULL, 'w' },
+	{ "window", required_argument, NULL, 'W' },
+	{ "write", required_argument, NULL, 'w' },
+	{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+	{ "filter-gap", required_argument, NULL, OPT_FILTER_GAP },
 	{ "repeat", required_argument, NULL, 'n' },
 	{ "strategy", required_argument, NULL, 's' },
 	{ "interface", required_argument, NULL, 'i' },
@@ -228,7 +265,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
-const struct cmd_options pktleak_options = { "+:r:g:w:n:s:i:p:ad:h", longopts };
+const struct cmd_options pktleak_options = { "+:r:g:W:w:n:s:i:p:ad:h", longopts };
 
 static int parse_opts(int argc, char **argv, struct pktleak_opts *o)
 {
@@ -263,16 +300,57 @@ static bool is_experiment(const struct pkt_run *run)
 	return !run->opts->command && !run->opts->pid && !run->opts->all;
 }
 
+/* The slot of socket @sk in run->origins, or -1. */
+static int origin_slot(const struct pkt_run *run, uint64_t sk)
+{
+	for (int i = 0; i < PKT_ORIGINS; i++)
+		if (run->origins[i].sk == sk)
+			return i;
+	return -1;
+}
+
+static const struct pkt_origin *origin_of(const struct pkt_run *run,
+					  uint64_t sk)
+{
+	int i = origin_slot(run, sk);
+
+	return i < 0 ? NULL : &run->origins[i];
+}
+
+/* A socket's times count from its socket(), or from when it was first seen. */
+static void remember_origin(struct pkt_run *run, const struct pkt_sock_event *e)
+{
+	int i = origin_slot(run, e->s.sk);
+
+	if (i < 0)
+		i = (int)(run->next_origin++ % PKT_ORIGINS);
+	run->origins[i] = (struct pkt_origin){
+		.sk = e->s.sk,
+		.origin_ns = e->s.created_ns ? e->s.created_ns : e->ts_ns,
+		.tgid = e->s.tgid,
+		.fd = e->s.fd,
+		.at_socket = e->s.created_ns != 0,
+	};
+}
+
 static void on_sock_event(struct pkt_run *run, const struct pkt_sock_event *e)
 {
-	if (e->kind == PKT_EV_SOCKET && e->s.created_ns && is_experiment(run))
-		run->origin_ns = e->s.created_ns;
+	if (e->kind == PKT_EV_SOCKET)
+		remember_origin(run, e);
+	if (run->opts->pcap_path)
+		pkt_pcap_note_names(&run->pcap, &e->s);
 	if (run->timeline)
-		pkt_report_sock_event(e, run->origin_ns);
+		pkt_report_sock_event(e, origin_of(run, e->s.sk));
 	if (e->kind == PKT_EV_CLOSE && !is_experiment(run))
 		pkt_report_socket(
 			&e->s, e->reason == PKT_CLOSE_EXIT ? "exit" : "close",
 			run->start_ns);
+}
+
+static void on_frame_event(const struct pkt_run *run,
+			   const struct pkt_frame_event *e)
+{
+	pkt_report_frame(e, origin_of(run, e->sk));
 }
 
 /* ring_buffer_sample_fn: the signature is libbpf's. */
@@ -286,12 +364,103 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	if (*kind == PKT_EV_FRAME && size >= sizeof(struct pkt_frame_event)) {
 		if (run->timeline)
-			pkt_report_frame(data, run->origin_ns);
+			on_frame_event(run, data);
 	} else if (*kind != PKT_EV_FRAME &&
 		   size >= sizeof(struct pkt_sock_event)) {
 		on_sock_event(run, data);
 	}
 	return 0;
+}
+
+/* ring_buffer_sample_fn for the frame ring: one leaked frame's bytes. */
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters)
+static int handle_frame(void *ctx, void *data, size_t size)
+{
+	struct pkt_run *run = ctx;
+	const struct pkt_frame_data *d = data;
+
+	if (size >= offsetof(struct pkt_frame_data, data) &&
+	    size >= offsetof(struct pkt_frame_data, data) + d->caplen)
+		pkt_pcap_write(&run->pcap, d);
+	return 0;
+}
+
+/*
+ * The interfaces of the file's ifindexes, in the traced sockets' namespaces
+ * (tcpdump -r names an ifindex after the reader's own interfaces).
+ */
+static void print_pcap_names(const struct pkt_pcap *p)
+{
+	const char *name;
+
+	if (!p->nseen)
+		return;
+	printf("interfaces in the file (ifindex in the traced namespace):");
+	for (int i = 0; i < p->nseen; i++) {
+		name = pkt_pcap_ifname(p, (int)p->seen[i]);
+		printf(" %u %s", p->seen[i], name ? name : "?");
+	}
+	printf("\n");
+}
+
+static json_object *pcap_names_json(const struct pkt_pcap *p)
+{
+	json_object *o = json_object_new_object();
+	const char *name;
+	char key[16];
+
+	for (int i = 0; i < p->nseen; i++) {
+		name = pkt_pcap_ifname(p, (int)p->seen[i]);
+		snprintf(key, sizeof(key), "%u", p->seen[i]);
+		json_object_object_add(
+			o, key, name ? json_object_new_string(name) : NULL);
+	}
+	return o;
+}
+
+/* -w: what went to the file, and what BPF could not hand over. */
+static void report_pcap(struct pkt_run *run)
+{
+	const struct pkt_pcap *p = &run->pcap;
+	unsigned long long lost = pkt_session_frames_lost(&run->session);
+	json_object *j;
+
+	if (!run->opts->pcap_path)
+		return;
+	if (!env.json) {
+		printf("\n%llu leaked frames written to %s (%llu reached before "
+		       "bind, %llu read after bind from other interfaces of "
+		       "sockets opened before tracing, %llu read unfiltered); "
+		       "%llu not written for want of ring room\n",
+		       (unsigned long long)p->written, p->path,
+		       (unsigned long long)p->by_why[PKT_LEAK_BEFORE_BIND],
+		       (unsigned long long)p->by_why[PKT_LEAK_OTHER_READ],
+		       (unsigned long long)p->by_why[PKT_LEAK_UNFILTERED],
+		       lost);
+		print_pcap_names(p);
+		return;
+	}
+	j = json_object_new_object();
+	json_object_object_add(j, "event", json_object_new_string("pcap"));
+	json_object_object_add(j, "file", json_object_new_string(p->path));
+	json_object_object_add(j, "snaplen",
+			       json_object_new_int((int)run->opts->snaplen));
+	json_object_object_add(j, "frames",
+			       json_object_new_int64((int64_t)p->written));
+	json_object_object_add(
+		j, "before_bind",
+		json_object_new_int64(
+			(int64_t)p->by_why[PKT_LEAK_BEFORE_BIND]));
+	json_object_object_add(
+		j, "other_read",
+		json_object_new_int64((int64_t)p->by_why[PKT_LEAK_OTHER_READ]));
+	json_object_object_add(
+		j, "unfiltered",
+		json_object_new_int64((int64_t)p->by_why[PKT_LEAK_UNFILTERED]));
+	json_object_object_add(j, "frames_lost",
+			       json_object_new_int64((int64_t)lost));
+	json_object_object_add(j, "interfaces", pcap_names_json(p));
+	json_print_line(j);
 }
 
 /* ------------------------------------------------- built-in experiment */
@@ -347,7 +516,15 @@ static void compute_result(struct pkt_run *run, const struct pkt_sock *done,
 	memset(res, 0, sizeof(*res));
 	res->strategy = m->strategy;
 	res->run = m->run;
-	res->gap_ns = st->bound_msg.ts_ns - st->socket_msg.ts_ns;
+	/* from BPF: socket()'s return to bind()'s entry, and bind() itself */
+	res->gap_ns = done->bind_enter_ns - done->created_ns;
+	res->bind_duration_ns = done->bound_ns - done->bind_enter_ns;
+	/* no filter, no filter window: the columns say "-" and null */
+	res->queued_before_filter =
+		done->filter_ns ? done->queued_before_filter : 0;
+	res->unfiltered_read = done->filter_ns ? done->unfiltered_read : 0;
+	res->filter_attached_ns =
+		done->filter_ns ? done->filter_ns - done->created_ns : 0;
 	res->noise_sent = st->bound_msg.noise_sent - st->socket_msg.noise_sent;
 	res->reader_leaked = m->reader.leaked;
 	res->reader_read = m->reader.read;
@@ -434,6 +611,7 @@ static int read_exp_msg(struct pkt_run *run, int fd, struct exp_msg *m)
 		{ .fd = run->target.pidfd, .events = POLLIN },
 	};
 	int timeout = STEP_TIMEOUT_MS + (int)run->opts->exp.gap_ms +
+		      (int)run->opts->exp.filter_gap_ms +
 		      (int)run->opts->exp.window_ms;
 	int n = poll(p, 2, timeout);
 
@@ -622,7 +800,9 @@ static int open_session(struct pkt_run *run, char *why, size_t why_len)
 		.trace_all = o->all,
 		.follow_children = !is_experiment(run),
 		.timeline = run->timeline,
+		.snaplen = o->pcap_path ? o->snaplen : 0,
 		.on_event = handle_event,
+		.on_frame = handle_frame,
 		.ctx = run,
 	};
 	int err;
@@ -666,10 +846,12 @@ int cmd_pktleak(int argc, char **argv)
 {
 	static struct pkt_run run;
 	static struct pktleak_opts o = {
+		.snaplen = 128,
 		.exp = { .rate = 2000,
 			 .target_rate = 100,
 			 .gap_ms = 100,
 			 .window_ms = 50,
+			 .filter_gap_ms = 10,
 			 .repeat = 1,
 			 .strategy_mask = (1u << PKT_NSTRATEGIES) - 1 },
 	};
@@ -680,6 +862,8 @@ int cmd_pktleak(int argc, char **argv)
 	if (err)
 		return err < 0 ? EXIT_OK : err;
 	err = require_bpf_caps();
+	if (!err && o.pcap_path)
+		err = pkt_pcap_open(&run.pcap, o.pcap_path, o.snaplen);
 	if (err)
 		return err;
 	install_stop_signals();
@@ -692,6 +876,11 @@ int cmd_pktleak(int argc, char **argv)
 		err = write_ready_file(o.ready_file);
 	if (!err)
 		err = run_mode(&run);
+	if (run.session.rb)
+		ring_buffer__consume(run.session.rb);
+	pkt_pcap_close(&run.pcap);
+	if (!err || run.target.spawned)
+		report_pcap(&run);
 	if (pkt_session_lost(&run.session))
 		warn("%llu events lost (ring buffer full); counts are complete, "
 		     "the timeline and socket reports are not",

@@ -34,9 +34,12 @@ const struct strategy strategies[PKT_NSTRATEGIES] = {
 			   "socket(ETH_P_ALL), drop-all filter, bind, drain, real filter (libpcap set_kernel_filter)" },
 	[STRAT_RING] = { "rx_ring", "PACKET_RX_RING",
 			 "socket(ETH_P_ALL), TPACKET_V2 ring, bind, read the ring (tpacket_rcv)" },
+	[STRAT_LATE_FILTER] = { "filter_after_bind", "ETH_P_ALL, bind, filter",
+				"socket(ETH_P_ALL), bind, the target-flow filter FILTER_GAP later (dhclient)" },
 };
 
 #define FRAME_BUF 2048
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* TPACKET_V2 ring: 4 blocks of 1 MiB, 2 KiB frames (2048 frames). */
 #define RING_BLOCK_SIZE (1u << 20)
 #define RING_BLOCKS 4u
@@ -94,16 +97,42 @@ static int announce(struct exp_child *c, struct exp_msg *m)
 
 /* ------------------------------------------------------ socket set-up */
 
-static int attach_filter(int fd, bool accept)
+static int set_filter(int fd, struct sock_filter *insns, unsigned short len)
 {
-	/* "ret #0" drops every frame; "ret #-1" keeps all of it. */
-	struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, accept ? ~0u : 0);
-	struct sock_fprog prog = { .len = 1, .filter = &insn };
+	struct sock_fprog prog = { .len = len, .filter = insns };
 
 	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
 			  sizeof(prog)) ?
 		       errno :
 		       0;
+}
+
+static int attach_filter(int fd, bool accept)
+{
+	/* "ret #0" drops every frame; "ret #-1" keeps all of it. */
+	struct sock_filter insn = BPF_STMT(BPF_RET | BPF_K, accept ? ~0u : 0);
+
+	return set_filter(fd, &insn, 1);
+}
+
+/*
+ * A program's own filter, as dhclient's selects DHCP: keep the lab's target
+ * flow only (LAB_ETHERTYPE from source 02:00:00:00:00:02, see pktleak_lab.c).
+ */
+static int attach_target_filter(int fd)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12), /* ethertype */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, LAB_ETHERTYPE, 0, 5),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 6), /* source MAC */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x0200, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 8),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x00000002, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, ~0u),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+
+	return set_filter(fd, insns, ARRAY_LEN(insns));
 }
 
 /* packet_set_ring(): a TPACKET_V2 receive ring, mapped. */
@@ -226,10 +255,17 @@ static size_t half_rcvbuf(int fd)
 
 /* What each strategy does right after bind(). */
 static int after_bind(enum strategy_id id, const struct exp_socket *es,
-		      struct exp_msg *m)
+		      const struct exp_opts *o, struct exp_msg *m)
 {
 	uint64_t t0 = now_ns();
 	int err = 0;
+
+	if (id == STRAT_LATE_FILTER) {
+		/* dhclient: the filter comes some ms after bind() */
+		sleep_until(t0 + (uint64_t)o->filter_gap_ms * 1000000ull);
+		t0 = now_ns();
+		err = attach_target_filter(es->fd);
+	}
 
 	if (id == STRAT_DRAIN)
 		err = drain(es, half_rcvbuf(es->fd), &m->reader);
@@ -326,7 +362,7 @@ static int run_strategy(struct exp_child *c, enum strategy_id id, int run)
 	if (!err)
 		err = announce(c, &m);
 	if (!err)
-		err = after_bind(id, &es, &m);
+		err = after_bind(id, &es, c->o, &m);
 	m.phase = EXP_DRAINED;
 	if (!err)
 		err = announce(c, &m);

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PKT_NSTRATEGIES 5
+#define PKT_NSTRATEGIES 6
 #define EXP_IFNAMSIZ 16
 
 enum strategy_id {
@@ -19,6 +19,7 @@ enum strategy_id {
 	STRAT_PROTO0,
 	STRAT_FILTER,
 	STRAT_RING,
+	STRAT_LATE_FILTER,
 };
 
 struct strategy {
@@ -34,6 +35,7 @@ struct exp_opts {
 	unsigned int target_rate; /* target flow frames/s */
 	unsigned int gap_ms; /* socket() to bind() */
 	unsigned int window_ms; /* reading after bind */
+	unsigned int filter_gap_ms; /* strategy 6: bind() to the filter */
 	unsigned int repeat;
 	const char *ifname; /* -i: an existing interface, no lab */
 	unsigned int strategy_mask; /* bit per enum strategy_id */

@@ -26,7 +26,13 @@ static const struct {
 	{ "reader_read", offsetof(struct strategy_result, reader_read) },
 	{ "drained", offsetof(struct strategy_result, drained) },
 	{ "cost_ns", offsetof(struct strategy_result, cost_ns) },
+	{ "queued_before_filter",
+	  offsetof(struct strategy_result, queued_before_filter) },
+	{ "unfiltered_read",
+	  offsetof(struct strategy_result, unfiltered_read) },
 	{ "gap_ns", offsetof(struct strategy_result, gap_ns) },
+	{ "bind_duration_ns",
+	  offsetof(struct strategy_result, bind_duration_ns) },
 	{ "noise_sent", offsetof(struct strategy_result, noise_sent) },
 };
 
@@ -40,6 +46,8 @@ enum field_id {
 	F_READER_READ,
 	F_DRAINED,
 	F_COST,
+	F_QUEUED_BEFORE_FILTER,
+	F_UNFILTERED_READ,
 };
 
 struct stats {
@@ -66,6 +74,7 @@ static int cmp_u64(const void *a, const void *b)
 /* min/median/max of every field over the runs of one strategy */
 struct strategy_stats {
 	int runs;
+	bool filtered; /* a filter was attached in some run */
 	struct stats f[ARRAY_SIZE(fields)];
 };
 
@@ -90,9 +99,12 @@ static void strategy_stats(const struct pkt_report *r, int strategy,
 	const struct strategy_result *runs[PKT_MAX_RUNS];
 
 	memset(ss, 0, sizeof(*ss));
-	for (int i = 0; i < r->nresults && ss->runs < PKT_MAX_RUNS; i++)
-		if (r->results[i].strategy == strategy)
-			runs[ss->runs++] = &r->results[i];
+	for (int i = 0; i < r->nresults && ss->runs < PKT_MAX_RUNS; i++) {
+		if (r->results[i].strategy != strategy)
+			continue;
+		ss->filtered |= r->results[i].filter_attached_ns != 0;
+		runs[ss->runs++] = &r->results[i];
+	}
 	if (!ss->runs)
 		return;
 	for (size_t f = 0; f < ARRAY_SIZE(fields); f++)
@@ -107,6 +119,15 @@ static const char *protocol_name(unsigned int proto, char *buf, size_t len)
 		return "0";
 	snprintf(buf, len, "0x%04x", proto);
 	return buf;
+}
+
+/* milliseconds with 3 decimals, printed as such */
+static json_object *json_ms(double ms)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%.3f", ms);
+	return json_object_new_double_s(ms, buf);
 }
 
 /* ------------------------------------------------------------ set-up */
@@ -127,8 +148,8 @@ void pkt_report_setup(const struct pkt_report *r)
 			       "in) and %s (%u frames/s of noise in); ",
 			       r->ready->target_ifname, o->target_rate,
 			       r->ready->noise_ifname, o->rate);
-		printf("gap %u ms, read window %u ms%s\n", o->gap_ms,
-		       o->window_ms,
+		printf("gap %u ms, filter gap (6) %u ms, read window %u ms%s\n",
+		       o->gap_ms, o->filter_gap_ms, o->window_ms,
 		       o->repeat > 1 ? ", median of the runs" : "");
 		printf("reached: %s; queued: %s\n\n", r->reached_source,
 		       r->queued_source);
@@ -157,6 +178,8 @@ void pkt_report_setup(const struct pkt_report *r)
 	json_object_object_add(j, "gap_ms", json_object_new_int64(o->gap_ms));
 	json_object_object_add(j, "window_ms",
 			       json_object_new_int64(o->window_ms));
+	json_object_object_add(j, "filter_gap_ms",
+			       json_object_new_int64(o->filter_gap_ms));
 	json_object_object_add(j, "repeat", json_object_new_int64(o->repeat));
 	json_print_line(j);
 }
@@ -201,10 +224,19 @@ void pkt_report_strategy(const struct pkt_report *r,
 	json_object_object_add(j, "run", json_object_new_int(res->run + 1));
 	json_object_object_add(j, "gap_ms",
 			       json_object_new_int64(r->opts->gap_ms));
+	json_object_object_add(
+		j, "filter_attached_ms",
+		res->filter_attached_ns ?
+			json_ms((double)res->filter_attached_ns / 1e6) :
+			NULL);
 	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
 		json_object_object_add(j, fields[i].name,
 				       json_object_new_int64((int64_t)field_of(
 					       res, fields[i].off)));
+	if (!res->filter_attached_ns) {
+		json_object_object_add(j, "queued_before_filter", NULL);
+		json_object_object_add(j, "unfiltered_read", NULL);
+	}
 	json_object_object_add(j, "reached_by_ifname", by_ifname(res, false));
 	json_object_object_add(j, "queued_by_ifname", by_ifname(res, true));
 	json_object_object_add(j, "untracked_frames",
@@ -254,8 +286,14 @@ struct column {
 };
 
 static const struct column table_cols[] = {
-	{ F_REACHED, 1 },	{ F_QUEUED, 1 },      { F_LEAKED, 1 },
-	{ F_READER_LEAKED, 1 }, { F_TARGET_LOST, 1 }, { F_COST, 1000 },
+	{ F_REACHED, 1 },
+	{ F_QUEUED, 1 },
+	{ F_LEAKED, 1 },
+	{ F_READER_LEAKED, 1 },
+	{ F_QUEUED_BEFORE_FILTER, 1 },
+	{ F_UNFILTERED_READ, 1 },
+	{ F_TARGET_LOST, 1 },
+	{ F_COST, 1000 },
 };
 
 static void print_cell(const struct strategy_stats *ss,
@@ -264,7 +302,10 @@ static void print_cell(const struct strategy_stats *ss,
 	const struct stats *st = &ss->f[col->f];
 	char buf[48];
 
-	if (range)
+	if (!ss->filtered &&
+	    (col->f == F_QUEUED_BEFORE_FILTER || col->f == F_UNFILTERED_READ))
+		snprintf(buf, sizeof(buf), "-");
+	else if (range)
 		snprintf(buf, sizeof(buf), "%llu-%llu",
 			 (unsigned long long)(st->min / col->scale),
 			 (unsigned long long)(st->max / col->scale));
@@ -304,11 +345,12 @@ static void print_ifaces(const struct pkt_report *r, int strategy)
 static void print_table(const struct pkt_report *r,
 			const struct strategy_stats *all)
 {
-	printf("%-32s %8s %8s %8s %8s %8s %8s  %s\n", "", "reached", "queued",
-	       "leaked", "leaked", "target", "cost", "reached before bind");
-	printf("%-32s %8s %8s %8s %8s %8s %8s  %s\n", "strategy", "pre-bind",
-	       "pre-bind", "(BPF)", "(reader)", "lost", "(us)",
-	       "by interface (last run)");
+	printf("%-32s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", "", "reached",
+	       "queued", "leaked", "leaked", "queued", "unfilt.", "target",
+	       "cost", "reached before bind");
+	printf("%-32s %8s %8s %8s %8s %8s %8s %8s %8s  %s\n", "strategy",
+	       "pre-bind", "pre-bind", "(BPF)", "(reader)", "pre-filt", "read",
+	       "lost", "(us)", "by interface (last run)");
 	for (int s = 0; s < PKT_NSTRATEGIES; s++) {
 		if (!all[s].runs)
 			continue;
@@ -335,7 +377,8 @@ static uint64_t median(const struct strategy_stats *ss, enum field_id f)
 
 static bool leak_free(const struct strategy_stats *ss)
 {
-	return ss->runs && !ss->f[F_LEAKED].max && !ss->f[F_READER_LEAKED].max;
+	return ss->runs && !ss->f[F_LEAKED].max &&
+	       !ss->f[F_READER_LEAKED].max && !ss->f[F_UNFILTERED_READ].max;
 }
 
 /* The leak-free strategy losing fewest target frames, then cheapest. */
@@ -363,11 +406,12 @@ static void describe(char *buf, size_t len, int s,
 {
 	snprintf(buf, len,
 		 "%s (%d): %llu frames reached the socket before bind, %llu "
-		 "read from other interfaces, %llu target frames lost, %llu us "
-		 "of extra work",
+		 "read from other interfaces, %llu read unfiltered, %llu "
+		 "target frames lost, %llu us of extra work",
 		 strategies[s].title, s + 1,
 		 (unsigned long long)median(ss, F_REACHED),
 		 (unsigned long long)median(ss, F_LEAKED),
+		 (unsigned long long)median(ss, F_UNFILTERED_READ),
 		 (unsigned long long)median(ss, F_TARGET_LOST),
 		 (unsigned long long)median(ss, F_COST) / 1000);
 }
@@ -478,13 +522,35 @@ static double ms_between(uint64_t from, uint64_t to)
 	return from && to >= from ? (double)(to - from) / 1e6 : -1.0;
 }
 
-/* milliseconds with 3 decimals, printed as such */
-static json_object *json_ms(double ms)
+/* ms since socket() (or since first seen), null when unknown */
+static json_object *since_socket_json(const struct pkt_sock *s, uint64_t ns)
 {
-	char buf[32];
+	return s->created_ns && ns ? json_ms(ms_between(s->created_ns, ns)) :
+				     NULL;
+}
 
-	snprintf(buf, sizeof(buf), "%.3f", ms);
-	return json_object_new_double_s(ms, buf);
+/*
+ * The filter window: frames queued after bind while no filter was attached,
+ * and of those, the ones read once it was. Null without a filter; reads are
+ * unknown for a mapped ring (user space sees its frames at once).
+ */
+static void add_filter_json(json_object *j, const struct pkt_sock *s)
+{
+	bool filtered = s->filter_ns;
+
+	json_object_object_add(j, "filter_attached_ms",
+			       since_socket_json(s, s->filter_ns));
+	json_object_object_add(
+		j, "queued_before_filter",
+		filtered && !s->ring_late ?
+			json_object_new_int64(
+				(int64_t)s->queued_before_filter) :
+			NULL);
+	json_object_object_add(
+		j, "unfiltered_read",
+		filtered && !s->ring ?
+			json_object_new_int64((int64_t)s->unfiltered_read) :
+			NULL);
 }
 
 static void print_socket_json(const struct pkt_sock *s, const char *closed_by,
@@ -513,10 +579,14 @@ static void print_socket_json(const struct pkt_sock *s, const char *closed_by,
 	json_object_object_add(j, "bound_ifindex",
 			       json_object_new_int(s->bound_ifindex));
 	json_object_object_add(
-		j, "bind_after_ms",
+		j, "gap_ms",
 		s->bound && s->created_ns ?
-			json_ms(ms_between(s->created_ns, s->bound_ns)) :
+			json_ms(ms_between(s->created_ns, s->bind_enter_ns)) :
 			NULL);
+	json_object_object_add(
+		j, "bind_duration_ms",
+		s->bound ? json_ms(ms_between(s->bind_enter_ns, s->bound_ns)) :
+			   NULL);
 	json_object_object_add(
 		j, "reached_before_bind",
 		json_object_new_int64((int64_t)sum_ifs(s, false)));
@@ -530,12 +600,41 @@ static void print_socket_json(const struct pkt_sock *s, const char *closed_by,
 			   NULL);
 	json_object_object_add(j, "leaked_read",
 			       json_object_new_int64((int64_t)leaked_reads(s)));
+	json_object_object_add(
+		j, "queued_after_bind",
+		json_object_new_int64((int64_t)s->queued_after_bind));
+	add_filter_json(j, s);
 	json_object_object_add(j, "ring", json_object_new_boolean(s->ring));
 	json_object_object_add(j, "untracked_frames",
 			       json_object_new_int64((int64_t)s->untracked));
 	json_object_object_add(j, "closed_by",
 			       json_object_new_string(closed_by));
 	json_print_line(j);
+}
+
+static void print_filter_text(const struct pkt_sock *s)
+{
+	if (!s->filter_ns) {
+		printf("; no filter attached");
+		return;
+	}
+	if (s->created_ns)
+		printf("; filter attached %.1f ms after socket()",
+		       ms_between(s->created_ns, s->filter_ns));
+	else
+		printf("; filter attached");
+	if (s->ring_late) {
+		printf(" (TPACKET_V3 ring on this backend: frames queued "
+		       "before it unknown)");
+		return;
+	}
+	printf(", %llu frames queued after bind before it",
+	       (unsigned long long)s->queued_before_filter);
+	if (s->ring)
+		printf(" (ring: when they were read is unknown)");
+	else
+		printf(", %llu of them read unfiltered",
+		       (unsigned long long)s->unfiltered_read);
 }
 
 static void print_socket_text(const struct pkt_sock *s, const char *closed_by)
@@ -547,13 +646,15 @@ static void print_socket_text(const struct pkt_sock *s, const char *closed_by)
 	       protocol_name(s->protocol, buf, sizeof(buf)));
 	if (!s->bound)
 		printf("never bound");
-	else if (s->created_ns)
-		printf("bound to %s %.1f ms after socket()",
-		       s->bound_ifindex ? s->bound_ifname : "all interfaces",
-		       ms_between(s->created_ns, s->bound_ns));
 	else
 		printf("bound to %s",
 		       s->bound_ifindex ? s->bound_ifname : "all interfaces");
+	if (s->bound && s->created_ns)
+		printf(" after a %.1f ms gap",
+		       ms_between(s->created_ns, s->bind_enter_ns));
+	if (s->bound)
+		printf(" (bind() took %.1f ms)",
+		       ms_between(s->bind_enter_ns, s->bound_ns));
 	printf("; %llu frames reached it before bind",
 	       (unsigned long long)sum_ifs(s, false));
 	for (int i = 0; i < PKT_MAX_IFACES; i++) {
@@ -571,6 +672,7 @@ static void print_socket_text(const struct pkt_sock *s, const char *closed_by)
 		       "other interfaces",
 		       (unsigned long long)s->queued_at_bind,
 		       (unsigned long long)leaked_reads(s));
+	print_filter_text(s);
 	printf(" [%s]\n", closed_by);
 }
 
@@ -592,7 +694,13 @@ static const char *const frame_kinds[] = {
 	[PKT_FRAME_READ] = "read",
 };
 
-void pkt_report_frame(const struct pkt_frame_event *e, uint64_t origin_ns)
+static double since_origin(uint64_t ts_ns, const struct pkt_origin *o)
+{
+	return (double)((int64_t)(ts_ns - o->origin_ns)) / 1e6;
+}
+
+void pkt_report_frame(const struct pkt_frame_event *e,
+		      const struct pkt_origin *o)
 {
 	const char *kind = e->frame < ARRAY_SIZE(frame_kinds) ?
 				   frame_kinds[e->frame] :
@@ -600,45 +708,77 @@ void pkt_report_frame(const struct pkt_frame_event *e, uint64_t origin_ns)
 	json_object *j;
 
 	if (!env.json) {
-		printf("  %+10.3f ms  frame %-8s %-16s %s\n",
-		       (double)((int64_t)(e->ts_ns - origin_ns)) / 1e6, kind,
+		if (o)
+			printf("  %+10.3f ms", since_origin(e->ts_ns, o));
+		else
+			printf("  %13s", "?");
+		printf("  frame %-8s %-16s %-12s", kind,
 		       e->ifname[0] ? e->ifname : "?",
 		       e->bound ? "after bind" : "before bind");
+		if (o)
+			printf(" pid %u fd %d", o->tgid, o->fd);
+		printf("\n");
 		return;
 	}
 	j = json_object_new_object();
 	json_object_object_add(j, "event", json_object_new_string("frame"));
 	json_object_object_add(j, "what", json_object_new_string(kind));
+	json_object_object_add(j, "pid",
+			       o ? json_object_new_int((int)o->tgid) : NULL);
+	json_object_object_add(j, "fd", o ? json_object_new_int(o->fd) : NULL);
+	json_object_object_add(j, "t_ms",
+			       o ? json_ms(since_origin(e->ts_ns, o)) : NULL);
 	json_object_object_add(
-		j, "t_ms",
-		json_ms((double)((int64_t)(e->ts_ns - origin_ns)) / 1e6));
+		j, "t_from",
+		o ? json_object_new_string(o->at_socket ? "socket" :
+							  "first seen") :
+		    NULL);
 	json_object_object_add(j, "ifname", json_object_new_string(e->ifname));
 	json_object_object_add(j, "ifindex", json_object_new_int(e->ifindex));
 	json_object_object_add(j, "bound", json_object_new_boolean(e->bound));
 	json_print_line(j);
 }
 
-void pkt_report_sock_event(const struct pkt_sock_event *e, uint64_t origin_ns)
+static void print_sock_event_detail(const struct pkt_sock_event *e)
+{
+	const struct pkt_sock *s = &e->s;
+
+	if (e->kind == PKT_EV_SOCKET && !s->created_ns)
+		printf(" (opened before tracing: times from here)");
+	if (e->kind == PKT_EV_BIND)
+		printf(" to %s, took %.3f ms, %llu frames waiting",
+		       s->bound_ifindex ? s->bound_ifname : "all interfaces",
+		       ms_between(s->bind_enter_ns, s->bound_ns),
+		       (unsigned long long)s->queued_at_bind);
+	if (e->kind == PKT_EV_FILTER)
+		printf(", %llu frames queued after bind before it",
+		       (unsigned long long)s->queued_before_filter);
+}
+
+void pkt_report_sock_event(const struct pkt_sock_event *e,
+			   const struct pkt_origin *o)
 {
 	static const char *const kinds[] = {
 		[PKT_EV_SOCKET] = "socket()",
 		[PKT_EV_BIND] = "bind()",
 		[PKT_EV_CLOSE] = "close()",
+		[PKT_EV_FILTER] = "filter set",
 	};
+	/* bind() is shown where it began; it returns bind_duration later */
+	uint64_t ts = e->kind == PKT_EV_BIND ? e->s.bind_enter_ns : e->ts_ns;
 	char buf[16];
 
-	if (env.json || e->kind >= ARRAY_SIZE(kinds))
+	if (env.json || e->kind >= ARRAY_SIZE(kinds) || !kinds[e->kind])
 		return;
-	printf("  %+10.3f ms  %-14s fd %d protocol %s",
-	       (double)((int64_t)(e->ts_ns - origin_ns)) / 1e6, kinds[e->kind],
+	if (o)
+		printf("  %+10.3f ms", since_origin(ts, o));
+	else
+		printf("  %13s", "?");
+	printf("  %-14s pid %u fd %d protocol %s", kinds[e->kind], e->s.tgid,
 	       e->s.fd,
 	       protocol_name(e->kind == PKT_EV_BIND ? e->s.bound_protocol :
 						      e->s.protocol,
 			     buf, sizeof(buf)));
-	if (e->kind == PKT_EV_BIND)
-		printf(" to %s, %llu frames waiting",
-		       e->s.bound_ifindex ? e->s.bound_ifname :
-					    "all interfaces",
-		       (unsigned long long)e->s.queued_at_bind);
+	print_sock_event_detail(e);
 	printf("\n");
 }

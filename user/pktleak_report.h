@@ -3,6 +3,7 @@
 #ifndef TRACER_PKTLEAK_REPORT_H
 #define TRACER_PKTLEAK_REPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pktleak_event.h"
@@ -14,7 +15,11 @@
 struct strategy_result {
 	int strategy;
 	int run;
-	uint64_t gap_ns; /* socket() to bind(), measured */
+	uint64_t gap_ns; /* socket()'s return to bind()'s entry (BPF) */
+	uint64_t bind_duration_ns; /* bind()'s entry to its return (BPF) */
+	uint64_t filter_attached_ns; /* first filter after socket(); 0: none */
+	uint64_t queued_before_filter; /* after bind, before the filter */
+	uint64_t unfiltered_read; /* ... and read once it was in place */
 	uint64_t reached_before_bind;
 	uint64_t queued_before_bind;
 	uint64_t leaked_read; /* BPF */
@@ -55,8 +60,22 @@ void pkt_report_finish(const struct pkt_report *r);
 /* Watch mode: one socket, when it is closed or tracing ends. */
 void pkt_report_socket(const struct pkt_sock *s, const char *closed_by,
 		       uint64_t start_ns);
-/* -v: one line of the timeline. */
-void pkt_report_frame(const struct pkt_frame_event *e, uint64_t origin_ns);
-void pkt_report_sock_event(const struct pkt_sock_event *e, uint64_t origin_ns);
+/*
+ * Where a socket's timeline starts: its socket() call, or, for a socket made
+ * before tracing began, when tracer first saw it.
+ */
+struct pkt_origin {
+	uint64_t sk;
+	uint64_t origin_ns;
+	uint32_t tgid;
+	int fd;
+	bool at_socket; /* origin_ns is socket()'s return */
+};
+
+/* -v: one line of the timeline; @o NULL: a socket tracer never saw open. */
+void pkt_report_frame(const struct pkt_frame_event *e,
+		      const struct pkt_origin *o);
+void pkt_report_sock_event(const struct pkt_sock_event *e,
+			   const struct pkt_origin *o);
 
 #endif

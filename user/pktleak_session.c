@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -47,7 +48,7 @@ static void choose_programs(struct pkt_session *s,
 	};
 	struct bpf_program *const devices[] = {
 		skel->progs.pkt_netif_receive_skb,
-		skel->progs.pkt_net_dev_start_xmit,
+		skel->progs.pkt_net_dev_queue,
 		skel->progs.pkt_sk_data_ready,
 	};
 	struct bpf_program *const children[] = {
@@ -63,7 +64,7 @@ static void choose_programs(struct pkt_session *s,
 	if (s->backend == BACKEND_TRACEPOINT) {
 		s->reached_source =
 			"inferred: frames of netif_receive_skb and "
-			"net_dev_start_xmit that the socket's hook matches";
+			"net_dev_queue that the socket's hook matches";
 		s->queued_source = "sock:sk_data_ready";
 	} else {
 		s->reached_source = "packet_rcv/tpacket_rcv entry";
@@ -98,8 +99,12 @@ static void configure(struct pkt_session *s, const struct pkt_session_opts *o)
 	skel->rodata->nr_socket = SYS_socket;
 	skel->rodata->nr_bind = SYS_bind;
 	skel->rodata->nr_close = SYS_close;
+	skel->rodata->nr_setsockopt = SYS_setsockopt;
 	skel->rodata->trace_all = o->trace_all;
 	skel->rodata->emit_frames = o->timeline;
+	skel->rodata->snaplen = o->snaplen;
+	if (!o->snaplen) /* unused: the smallest ring the kernel takes */
+		bpf_map__set_max_entries(skel->maps.frames, getpagesize());
 	choose_programs(s, o);
 }
 
@@ -128,10 +133,17 @@ int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o)
 			"cannot attach the pktleak BPF programs (%s backend): %s",
 			backend_name(s->backend), strerror(-err));
 	err = attach_extra(s);
-	if (err)
+	if (!err)
+		err = open_ring_buffer(s->skel->maps.events, o->on_event,
+				       o->ctx, &s->rb);
+	if (err || !o->snaplen)
 		return err;
-	return open_ring_buffer(s->skel->maps.events, o->on_event, o->ctx,
-				&s->rb);
+	if (ring_buffer__add(s->rb, bpf_map__fd(s->skel->maps.frames),
+			     o->on_frame, o->ctx))
+		return fail(EXIT_RUNTIME,
+			    "cannot open the frame ring buffer: %s",
+			    strerror(errno));
+	return 0;
 }
 
 int pkt_session_trace(struct pkt_session *s, pid_t tgid)
@@ -185,6 +197,11 @@ void pkt_session_for_each(const struct pkt_session *s,
 unsigned long long pkt_session_lost(const struct pkt_session *s)
 {
 	return s->skel ? s->skel->bss->lost_events : 0;
+}
+
+unsigned long long pkt_session_frames_lost(const struct pkt_session *s)
+{
+	return s->skel ? s->skel->bss->frames_lost : 0;
 }
 
 void pkt_session_close(struct pkt_session *s)

@@ -30,7 +30,9 @@ struct pkt_session_opts {
 	bool trace_all; /* every process's packet sockets (--all) */
 	bool follow_children; /* trace the children of traced processes */
 	bool timeline; /* one event per frame (-v) */
+	unsigned int snaplen; /* -w: bytes per leaked frame, 0: none */
 	ring_buffer_sample_fn on_event;
+	ring_buffer_sample_fn on_frame; /* struct pkt_frame_data, with -w */
 	void *ctx;
 };
 
@@ -52,6 +54,8 @@ void pkt_session_for_each(const struct pkt_session *s,
 			  void (*fn)(const struct pkt_sock *, void *),
 			  void *ctx);
 unsigned long long pkt_session_lost(const struct pkt_session *s);
+/* -w: leaked frames BPF had no ring room for. */
+unsigned long long pkt_session_frames_lost(const struct pkt_session *s);
 void pkt_session_close(struct pkt_session *s);
 
 #endif

@@ -62,7 +62,7 @@ distutils config-3.11-x86_64-linux-gnu site-packages dist-packages'
 # Tools the tests run, copied with their libraries (busybox has the rest).
 TOOLS='/usr/sbin/ip /usr/bin/unshare /usr/bin/lsns /usr/bin/ps /usr/bin/pgrep
 /usr/sbin/bpftool /usr/sbin/capsh /usr/bin/python3.11 /usr/bin/ruby
-/usr/bin/curl'
+/usr/bin/curl /usr/bin/tcpdump'
 
 say() { printf 'vmtest: %s\n' "$*"; }
 die() { printf 'vmtest: error: %s\n' "$*" >&2; exit 1; }

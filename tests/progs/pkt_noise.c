@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Noise on the wire for `tracer pktleak` tests:
+ *
+ *   pkt_noise IFACE RATE
+ *
+ * Sends RATE broadcast frames a second (ethertype 0x88b5, source
+ * 02:00:00:00:00:09) out of IFACE from a protocol-0 packet socket, which
+ * receives nothing, until killed.
+ */
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define EXPERIMENTAL_ETHERTYPE 0x88b5
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_ll to = {
+		.sll_family = AF_PACKET,
+		.sll_halen = ETH_ALEN,
+		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	};
+	unsigned char frame[ETH_ZLEN] = {
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0xff,
+		0xff, /* broadcast */
+		0x02,
+		0x00,
+		0x00,
+		0x00,
+		0x00,
+		0x09, /* locally administered */
+		EXPERIMENTAL_ETHERTYPE >> 8,
+		EXPERIMENTAL_ETHERTYPE & 0xff,
+	};
+	struct timespec next;
+	long rate, period_ns;
+	int fd;
+
+	if (argc != 3 || (rate = atol(argv[2])) < 1 || rate > 100000) {
+		fprintf(stderr, "usage: %s IFACE RATE(1..100000)\n", argv[0]);
+		return 2;
+	}
+	to.sll_ifindex = (int)if_nametoindex(argv[1]);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0 || !to.sll_ifindex) {
+		perror(argv[1]);
+		return 1;
+	}
+	period_ns = 1000000000L / rate;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (unsigned int seq = 0;; seq++) {
+		frame[ETH_HLEN] = (unsigned char)seq;
+		if (sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&to,
+			   sizeof(to)) < 0 &&
+		    errno != ENOBUFS) {
+			perror("sendto");
+			return 1;
+		}
+		next.tv_nsec += period_ns;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+				       NULL) == EINTR)
+			;
+	}
+}
