@@ -180,6 +180,8 @@ KNOWN_OPTIONS = {
             "--help": None},
     "pktleak": {"-r": "N", "--rate": "N", "--target-rate": "N",
                 "-g": "MS", "--gap": "MS", "-n": "N", "--repeat": "N",
+                "-W": "MS", "--window": "MS", "--filter-gap": "MS",
+                "-w": "FILE", "--write": "FILE", "--snaplen": "N",
                 "-s": "LIST", "--strategy": "LIST", "-i": "IFACE",
                 "--interface": "IFACE", "-p": "PID", "--pid": "PID",
                 "-a": None, "--all": None, "-d": "S", "--duration": "S",
@@ -346,9 +348,9 @@ def test_completion():
        "completion of -i (interfaces)")
     check(str(os.getpid()) in words("tfo", "-p", ""),
           f"-p: this test's pid {os.getpid()} not offered")
-    eq(words("pktleak", "-s", ""), ["1", "2", "3", "4", "5"],
+    eq(words("pktleak", "-s", ""), ["1", "2", "3", "4", "5", "6"],
        "completion of -s (strategy numbers)")
-    eq(words("pktleak", "-s", "1,3,"), ["1,3,2", "1,3,4", "1,3,5"],
+    eq(words("pktleak", "-s", "1,3,"), ["1,3,2", "1,3,4", "1,3,5", "1,3,6"],
        "completion of -s 1,3, (the numbers not listed yet)")
     opts = words("tfo", "-j", "--")
     for o in ("--all", "--pid", "--json", "--output", "--backend", "--"):
