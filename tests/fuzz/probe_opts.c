@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tracer probe's options, after main()'s: argv "tracer probe <input>". */
+#include "harness.h"
+#include "probe.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	return fuzz_command(data, size, "probe", cmd_probe, probe_parse_args);
+}
