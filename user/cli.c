@@ -242,10 +242,14 @@ static int pull_short(const struct cmd_options *co, char **args, int n, int *i,
 		int glob = short_has_arg(global_shortopts, *p);
 
 		if (has == required_argument) {
-			/* The rest is its value; else the next argument is. */
+			/* The rest is its value; else the next argument is.
+			 * (Asked before the move: p[1] is not its letter
+			 * after it.) */
+			bool attached = p[1] != '\0';
+
 			memmove(arg + k, p, strlen(p) + 1);
 			k += strlen(arg + k);
-			if (!p[1] && *i < n) {
+			if (!attached && *i < n) {
 				keep(out, arg);
 				keep(out, args[(*i)++]);
 				return 0;
