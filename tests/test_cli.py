@@ -397,6 +397,15 @@ def test_global_option_in_cluster_with_value():
           "tracer tfo -jp1 --bogus: the error names --bogus", res)
 
 
+def test_dash_in_option_group_refused():
+    """-v-all is not --all: '-' is no option letter, exit 2."""
+    for args in (["tfo", "-v-all"], ["-v", "pktleak", "-vv-all"]):
+        res = tracer(*args)
+        exit_code(res, 2)
+        contains(one_error_line(res), "unknown option '-'",
+                 f"tracer {' '.join(args)}", res)
+
+
 def test_nothing_after_dashdash_is_tracers():
     need_root()
     res = tracer("tfo", "--", "sh", "-c", 'echo "$@"', "sh", "-j", "-v",

@@ -256,6 +256,11 @@ static int pull_short(const struct cmd_options *co, char **args, int n, int *i,
 			}
 			break;
 		}
+		/* "-j-all" would become "--all": getopt refuses '-' as a
+		 * letter, so does tracer, rather than read a long option. */
+		if (*p == '-' && k == 1)
+			return fail(EXIT_USAGE,
+				    "unknown option '-' (see tracer --help)");
 		if (has == no_argument || glob < 0) {
 			arg[k++] = *p;
 			continue;
