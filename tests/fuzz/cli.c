@@ -43,7 +43,7 @@ static void check_subsequence(const struct fuzz_args *a,
 		while (j < a->argc && a->strings[j] != cmd->argv[i])
 			j++;
 		FUZZ_CHECK(j < a->argc);
-		if (strcmp(a->strings[j], a->orig[j]))
+		if (strcmp(a->strings[j], a->orig[j]) != 0)
 			check_cluster(a->strings[j], a->orig[j]);
 		j++;
 	}

@@ -86,10 +86,9 @@ void fuzz_fail(const char *file, int line, const char *cond)
 	abort();
 }
 
-int fuzz_command(const uint8_t *data, size_t size, const char *name,
-		 command_fn run, int (*parse)(int argc, char **argv))
+int fuzz_command(const uint8_t *data, size_t size, const struct fuzz_cmd *c)
 {
-	const char *fixed[] = { "tracer", name };
+	const char *fixed[] = { "tracer", c->name };
 	struct cli_command cmd;
 	struct fuzz_args a;
 	int err;
@@ -99,8 +98,8 @@ int fuzz_command(const uint8_t *data, size_t size, const char *name,
 	err = cli_parse(a.argc, a.argv, &cmd);
 	FUZZ_CHECK(err == EXIT_OK || err == EXIT_USAGE);
 	if (!err) {
-		FUZZ_CHECK(cmd.run == run);
-		err = parse(cmd.argc, cmd.argv);
+		FUZZ_CHECK(cmd.run == c->run);
+		err = c->parse(cmd.argc, cmd.argv);
 		/* -1: --help was printed */
 		FUZZ_CHECK(err == EXIT_OK || err == -1 || err == EXIT_USAGE);
 	}

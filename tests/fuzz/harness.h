@@ -44,12 +44,18 @@ void fuzz_reset(void);
 __attribute__((noreturn)) void fuzz_fail(const char *file, int line,
 					 const char *cond);
 
+/* A command: its name, what cli_parse() dispatches to, its own parser. */
+struct fuzz_cmd {
+	const char *name;
+	command_fn run;
+	int (*parse)(int argc, char **argv);
+};
+
 /*
- * The target of one command: argv "tracer COMMAND <input>", parsed as main()
- * does (cli_parse()), then by the command's own parser @parse, checking the
- * exit codes they may return.
+ * The target of one command: argv "tracer NAME <input>", parsed as main()
+ * does (cli_parse()), then by the command's own parser, checking the exit
+ * codes they may return.
  */
-int fuzz_command(const uint8_t *data, size_t size, const char *name,
-		 command_fn run, int (*parse)(int argc, char **argv));
+int fuzz_command(const uint8_t *data, size_t size, const struct fuzz_cmd *c);
 
 #endif

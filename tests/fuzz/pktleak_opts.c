@@ -7,6 +7,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	return fuzz_command(data, size, "pktleak", cmd_pktleak,
-			    pktleak_parse_args);
+	static const struct fuzz_cmd cmd = { "pktleak", cmd_pktleak,
+					     pktleak_parse_args };
+
+	return fuzz_command(data, size, &cmd);
 }

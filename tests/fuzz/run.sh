@@ -42,7 +42,5 @@ for t in "$@"; do
 		failed+=("$t")
 	fi
 done
-if [ ${#failed[@]} -gt 0 ]; then
-	echo "fuzz: ${#failed[@]} target(s) failed: ${failed[*]}" >&2
-	exit 1
-fi
+echo "fuzz: $(($# - ${#failed[@]})) passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]

@@ -7,5 +7,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	return fuzz_command(data, size, "tfo", cmd_tfo, tfo_parse_args);
+	static const struct fuzz_cmd cmd = { "tfo", cmd_tfo, tfo_parse_args };
+
+	return fuzz_command(data, size, &cmd);
 }
