@@ -8,6 +8,8 @@
 #   make vmtest        the test suite in QEMU on Debian's 6.1 and 6.12 kernels
 #   make vmtest-report the same, then write its results into README.md and
 #                      tests/vm/RESULTS.md (the only target that edits them)
+#   make fuzz          each libFuzzer target (tests/fuzz/NAME.c) for
+#                      FUZZ_SECONDS (default 30) from its seeds (tests/fuzz/NAME/)
 #   make vmlinux       regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 #   make install       the binary, man pages and bash completion into
 #                      $(DESTDIR)$(PREFIX)/{sbin,share/man/man8,share/bash-completion}
@@ -71,14 +73,14 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all clean deps test test-progs vmtest vmtest-report vmlinux install \
-	man tidy format-check bench
+	man tidy format-check bench fuzz
 
 # Debian 12 packages needed to build, run and test (installed by `make deps`).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	libjson-c-dev libcap-dev libnl-route-3-dev pkg-config make gcc python3 \
 	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy \
 	qemu-system-x86 busybox-static procps xz-utils \
-	strace bpftrace scdoc man-db curl musl-tools tcpdump libpcap-dev
+	strace bpftrace scdoc man-db curl musl-tools tcpdump libpcap-dev libclang-rt-dev
 
 # The binary. tests/vm/vmtest.sh builds a static one into its own OUTPUT with
 # STATIC=1 OUTPUT=... TRACER_BIN=..., leaving ./tracer alone.
@@ -163,6 +165,39 @@ BENCH_PROGS := $(OUTPUT)/bench/udp_loop $(OUTPUT)/bench/veth_rate
 bench: tracer $(BENCH_PROGS)
 	$(Q)python3 bench/bench.py
 
+# Fuzzing (tests/fuzz/): a target is tests/fuzz/NAME.c defining
+# LLVMFuzzerTestOneInput() plus its seed corpus tests/fuzz/NAME/; it links
+# with tests/fuzz/harness.c and tracer's objects (all but main.o), every one
+# built by clang with ASan and UBSan (any report aborts) into $(FUZZ_DIR).
+FUZZ_SECONDS ?= 30
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_TARGETS := $(filter-out harness,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := $(TRACER_CFLAGS) -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
+	       -fsanitize=fuzzer-no-link -Itests/fuzz
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/obj/%.o,$(filter-out user/main.c,$(USER_SRCS)))
+
+$(FUZZ_DIR)/obj/%.o: user/%.c $(SKELS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/obj/fuzz-%.o: tests/fuzz/%.c $(SKELS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/libtracer.a: $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/fuzz-%.o $(FUZZ_DIR)/obj/fuzz-harness.o $(FUZZ_DIR)/libtracer.a
+	$(call msg,FUZZER,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+
+fuzz: $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+	$(Q)tests/fuzz/run.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # Tests leave the checkout as it was (tests/run.py checks it at the end).
 test: tracer test-progs
 	$(Q)python3 tests/run.py
@@ -199,13 +234,14 @@ install: $(TRACER_BIN) $(MAN_PAGES)
 	$(Q)install -D -m 0644 completion/tracer.bash $(DESTDIR)$(BASHCOMPDIR)/tracer
 
 tidy:
-	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' $(USER_SRCS) bench/*.c -- $(ALL_CFLAGS)
+	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' $(USER_SRCS) bench/*.c tests/fuzz/*.c -- $(ALL_CFLAGS) -Itests/fuzz
 
 format-check:
-	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/progs/*.c bench/*.c
+	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/progs/*.c bench/*.c \
+		tests/fuzz/*.c tests/fuzz/*.h
 
 clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) tracer
 
--include $(wildcard $(OUTPUT)/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(FUZZ_DIR)/obj/*.d)

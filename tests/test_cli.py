@@ -387,6 +387,27 @@ def test_global_options_after_command():
     contains(res.err, "backend", "tracer pktleak -v --all: -v's stderr", res)
 
 
+def test_global_option_in_cluster_with_value():
+    """-jr5: -j is tracer's, -r takes 5; the next argument is not -r's."""
+    res = tracer("pktleak", "-jr5", "-v", "--help")
+    exit_code(res, 0)
+    contains(res.out, "Usage: tracer", "pktleak -jr5 -v --help", res)
+    res = tracer("tfo", "-jp1", "--bogus")
+    exit_code(res, 2)
+    events = res.json()
+    check(len(events) == 1 and "--bogus" in events[0].get("error", ""),
+          "tracer tfo -jp1 --bogus: the error names --bogus", res)
+
+
+def test_dash_in_option_group_refused():
+    """-v-all is not --all: '-' is no option letter, exit 2."""
+    for args in (["tfo", "-v-all"], ["-v", "pktleak", "-vv-all"]):
+        res = tracer(*args)
+        exit_code(res, 2)
+        contains(one_error_line(res), "unknown option '-'",
+                 f"tracer {' '.join(args)}", res)
+
+
 def test_nothing_after_dashdash_is_tracers():
     need_root()
     res = tracer("tfo", "--", "sh", "-c", 'echo "$@"', "sh", "-j", "-v",

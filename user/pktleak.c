@@ -293,6 +293,14 @@ static int parse_opts(int argc, char **argv, struct pktleak_opts *o)
 	return check_modes(o);
 }
 
+/* parse_opts() alone, without acting (pktleak.h). */
+int pktleak_parse_args(int argc, char **argv)
+{
+	struct pktleak_opts o = {};
+
+	return parse_opts(argc, argv, &o);
+}
+
 /* ------------------------------------------------------------ events */
 
 static bool is_experiment(const struct pkt_run *run)

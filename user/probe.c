@@ -759,16 +759,12 @@ static const struct option probe_longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
-const struct cmd_options probe_options = { "h", probe_longopts };
+/* '+': operands end the options, as for every command (see cli.c). */
+const struct cmd_options probe_options = { "+h", probe_longopts };
 
-int cmd_probe(int argc, char **argv)
+int probe_parse_args(int argc, char **argv)
 {
-	enum backend chosen = BACKEND_AUTO;
-	struct kernel_features kf;
-	const char *backend;
-	char why[1024];
-	double start;
-	int c, err;
+	int c;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, probe_options.shortopts,
@@ -776,7 +772,7 @@ int cmd_probe(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			probe_usage(stdout);
-			return EXIT_OK;
+			return -1;
 		default:
 			if (optopt)
 				return fail(
@@ -794,7 +790,21 @@ int cmd_probe(int argc, char **argv)
 			EXIT_USAGE,
 			"unexpected argument '%s' (see tracer probe --help)",
 			argv[optind]);
+	return 0;
+}
 
+int cmd_probe(int argc, char **argv)
+{
+	enum backend chosen = BACKEND_AUTO;
+	struct kernel_features kf;
+	const char *backend;
+	char why[1024];
+	double start;
+	int err;
+
+	err = probe_parse_args(argc, argv);
+	if (err)
+		return err < 0 ? EXIT_OK : err;
 	err = require_bpf_caps();
 	if (err)
 		return err;

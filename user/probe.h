@@ -61,6 +61,11 @@ int require_bpf_caps(void);
 
 /* `tracer probe`: print the features, the refusals and the auto choice. */
 int cmd_probe(int argc, char **argv);
+/*
+ * Its options alone, without acting: 0, -1 after --help (printed), or
+ * EXIT_USAGE after reporting the error. getopt_long() from optind.
+ */
+int probe_parse_args(int argc, char **argv);
 /* Its getopt tables (main() picks the global options out of argv). */
 extern const struct cmd_options probe_options;
 

@@ -123,6 +123,14 @@ static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 	return 0;
 }
 
+/* parse_opts() alone, without acting (tfo.h). */
+int tfo_parse_args(int argc, char **argv)
+{
+	struct tfo_opts o = {};
+
+	return parse_opts(argc, argv, &o);
+}
+
 /* ring_buffer_sample_fn: the signature is libbpf's. */
 // NOLINTNEXTLINE(bugprone-easily-swappable-parameters)
 static int handle_event(void *ctx, void *data, size_t size)
