@@ -22,8 +22,14 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRACER = os.path.join(ROOT, "tracer")
-PROGS = os.path.join(ROOT, ".output", "tests")
+# TRACER_BIN and TRACER_PROGS point the suite at another build (`make
+# sanitize`: .output/sanitize/tracer and .output/sanitize/tests); relative
+# paths are taken from the repository root.
+TRACER = os.path.join(ROOT, os.environ.get("TRACER_BIN") or "tracer")
+PROGS = os.path.join(ROOT, os.environ.get("TRACER_PROGS") or
+                     os.path.join(".output", "tests"))
+# Set by tests/sanitize.sh: tracer and the test programs run under ASan.
+SANITIZED = bool(os.environ.get("TRACER_SANITIZED"))
 SRC_PROGS = os.path.join(ROOT, "tests", "progs")
 COMMANDS = ("tfo", "probe")
 TRACING_COMMANDS = ("tfo", "pktleak")
