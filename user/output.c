@@ -5,6 +5,36 @@
 #include "output.h"
 #include "tracer.h"
 
+/*
+ * {"error": MSG, "exit": CODE} on stdout; -1 when json-c cannot allocate it
+ * (it asserts on a NULL object: out of memory, e.g. under `ulimit -v`), and
+ * the caller says it on stderr instead.
+ */
+static int json_error(const char *msg, int code)
+{
+	json_object *o = json_object_new_object();
+	json_object *m = json_object_new_string(msg);
+	json_object *c = json_object_new_int(code);
+	const char *line;
+
+	if (!o || !m || !c) {
+		json_object_put(o);
+		json_object_put(m);
+		json_object_put(c);
+		return -1;
+	}
+	json_object_object_add(o, "error", m);
+	json_object_object_add(o, "exit", c);
+	line = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (line) {
+		puts(line);
+		fflush(stdout);
+	}
+	json_object_put(o);
+	return line ? 0 : -1;
+}
+
 int fail(int code, const char *fmt, ...)
 {
 	char msg[512];
@@ -14,15 +44,8 @@ int fail(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
-	if (env.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "error", json_object_new_string(msg));
-		json_object_object_add(o, "exit", json_object_new_int(code));
-		json_print_line(o);
-	} else {
+	if (!env.json || json_error(msg, code))
 		fprintf(stderr, "Error: %s\n", msg);
-	}
 	return code;
 }
 
