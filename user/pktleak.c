@@ -573,11 +573,10 @@ static void report_open_socket(const struct pkt_sock *s, void *ctx)
 static void report_map_stats(const struct pkt_run *run)
 {
 	const struct pktleak_bpf *skel = run->session.skel;
-	const struct bpf_map *maps[] = { skel->maps.sockets,
-					 skel->maps.pending,
+	const struct bpf_map *maps[] = { skel->maps.sockets, skel->maps.pending,
 					 skel->maps.hook_slots,
 					 skel->maps.traced_tgids };
-	static const char zero[1024];
+	static const char zero[64];
 	json_object *j = json_object_new_object(), *live;
 	char key[8], next[8], value[sizeof(zero)];
 
@@ -585,18 +584,17 @@ static void report_map_stats(const struct pkt_run *run)
 	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
 		int fd = bpf_map__fd(maps[i]), n = 0;
 		bool array = bpf_map__type(maps[i]) == BPF_MAP_TYPE_ARRAY;
+		size_t vsize = bpf_map__value_size(maps[i]);
 		void *prev = NULL;
 
 		if (bpf_map__key_size(maps[i]) > sizeof(key) ||
-		    bpf_map__value_size(maps[i]) > sizeof(value))
+		    (array && vsize > sizeof(value)))
 			continue;
 		while (!bpf_map_get_next_key(fd, prev, next)) {
 			memcpy(key, next, sizeof(key));
 			prev = key;
-			if (bpf_map_lookup_elem(fd, key, value))
-				continue;
-			n += !array || memcmp(value, zero,
-					      bpf_map__value_size(maps[i]));
+			n += !array || (!bpf_map_lookup_elem(fd, key, value) &&
+					memcmp(value, zero, vsize));
 		}
 		json_object_object_add(live, bpf_map__name(maps[i]),
 				       json_object_new_int(n));
