@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -313,7 +314,9 @@ static int load_and_attach(struct tfo_session *s,
 		skip_libc(s,
 			  "not probed with --all (add --libc: each call of a "
 			  "probed wrapper costs a breakpoint trap)");
-	if (!s->libc[0] && o->trace_libc)
+	/* -p PID already gone: target_attach() says so, in one line. */
+	if (!s->libc[0] && o->trace_libc &&
+	    !(o->libc_pid && kill(o->libc_pid, 0) && errno == ESRCH))
 		warn("libc wrappers not traced: %s", s->libc_why);
 	err = tfo_bpf__load(s->skel);
 	if (err)
