@@ -13,6 +13,7 @@ that go through "every backend this kernel allows" take NAME only. Tests of
 as they do without it. Unset or empty: tracer's default, auto. tests/vm/
 sets it to run the suite once per backend in each kernel it boots.
 """
+import functools
 import json
 import os
 import shlex
@@ -47,6 +48,20 @@ class Skip(Exception):
 
 def skip(reason):
     raise Skip(reason)
+
+
+QUICK = bool(os.environ.get("TRACER_TEST_QUICK"))
+
+
+def slow(func):
+    """Mark a test that takes seconds (soak, repeated runs):
+    TRACER_TEST_QUICK=1 skips it, for a fast run while editing."""
+    @functools.wraps(func)
+    def wrapper():
+        if QUICK:
+            skip("slow test: TRACER_TEST_QUICK is set")
+        return func()
+    return wrapper
 
 
 def note(text):
