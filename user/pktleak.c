@@ -594,7 +594,7 @@ static void report_map_stats(const struct pkt_run *run)
 			memcpy(key, next, sizeof(key));
 			prev = key;
 			n += !array || (!bpf_map_lookup_elem(fd, key, value) &&
-					memcmp(value, zero, vsize));
+					memcmp(value, zero, vsize) != 0);
 		}
 		json_object_object_add(live, bpf_map__name(maps[i]),
 				       json_object_new_int(n));

@@ -109,6 +109,7 @@ static void *noise(void *arg)
 	};
 	static const unsigned char src[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x02 };
 	unsigned char frame[ETH_ZLEN] = { 0 };
+	struct ethhdr *eth = (struct ethhdr *)frame;
 	long *sent = arg;
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 
@@ -118,10 +119,9 @@ static void *noise(void *arg)
 	}
 	atomic_fetch_add(&fd_uses[fd], 1);
 	/* broadcast, from a locally administered address */
-	memset(frame, 0xff, ETH_ALEN);
-	memcpy(frame + ETH_ALEN, src, ETH_ALEN);
-	frame[2 * ETH_ALEN] = EXPERIMENTAL_ETHERTYPE >> 8;
-	frame[2 * ETH_ALEN + 1] = EXPERIMENTAL_ETHERTYPE & 0xff;
+	memset(eth->h_dest, 0xff, ETH_ALEN);
+	memcpy(eth->h_source, src, ETH_ALEN);
+	eth->h_proto = htons(EXPERIMENTAL_ETHERTYPE);
 	while (!atomic_load(&churn_done)) {
 		if (sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&to,
 			   sizeof(to)) < 0) {

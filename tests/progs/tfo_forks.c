@@ -55,16 +55,7 @@ static int send_once(int port)
 	return errno;
 }
 
-static void record(pid_t pid, int status, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (children[i].pid == pid) {
-			children[i].status = status;
-			return;
-		}
-	}
-}
-
+/* Wait for any child; keep its status with its entry among the first @n. */
 static int reap_one(int n)
 {
 	int status;
@@ -72,7 +63,9 @@ static int reap_one(int n)
 
 	if (pid < 0)
 		return -1;
-	record(pid, status, n);
+	for (int i = 0; i < n; i++)
+		if (children[i].pid == pid)
+			children[i].status = status;
 	return 0;
 }
 
