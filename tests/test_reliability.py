@@ -673,46 +673,45 @@ time.sleep(3)
 
 @slow
 def test_pid_reused_ends_with_the_first_process():
-    """`tfo -p PID`: PID exits, and a new process gets the same PID at once
-    (clone3 with set_tid) and sends with MSG_FASTOPEN: tracer ends within
-    2 s of the first process, while the second still runs, and reports
-    none of the second's sends."""
+    """`tfo -p PID`: while tracer is stopped (SIGSTOP), PID exits and a new
+    process gets the same PID (clone3 with set_tid), then sends with
+    MSG_FASTOPEN and lives on; tracer, continued, ends within 2 s (the
+    process it was given has exited) and reports none of the second
+    process's sends."""
     need_root()
-    for attempt in range(3):
-        with tempfile.TemporaryDirectory(prefix="tracer-reuse-") as tmp:
-            ready = os.path.join(tmp, "ready")
-            first = subprocess.Popen(["sleep", "30"])
-            proc = start(tracer_argv("-j", "tfo", "-p", str(first.pid),
-                                     "--ready-file", ready))
-            reuser = None
-            try:
-                check(wait_file(ready, proc), "tracer never became ready")
-                first.kill()
-                first.wait()
-                exited = time.monotonic()
-                reuser = start([prog("pid_reuse"), str(first.pid),
-                                python(), "-c", REUSER])
-                line = reuser.stdout.readline()
-                if reuser.poll() == 3 or not line.startswith("pid="):
-                    skip(f"clone3 with set_tid refused: "
-                         f"{reuser.communicate()[1].strip()}")
-                tracer_running = proc.poll() is None
-                out, err = finish(proc, 10)
-                lag = time.monotonic() - exited
-            finally:
-                kill_session(proc.pid)
-                if reuser:
-                    kill_session(reuser.pid)
-                    reuser.communicate()
-        if not tracer_running:
-            continue  # tracer was faster than the reuse: try again
-        eq(proc.returncode, 0, f"tracer -p exit status ({err})")
-        check(lag < 2, f"tracer ended {lag:.2f} s after PID {first.pid}"
-              " exited (a new process had that PID)")
-        events, _ = split_output(out)
-        eq(find(events, event="send"), [],
-           "send events (the only sender was the PID's second process)")
-        note(f"tracer ended {lag:.2f} s after the first process; PID"
-             f" {first.pid} reused on attempt {attempt + 1}")
-        return
-    skip("tracer noticed the exit before the PID could be reused, 3 times")
+    with tempfile.TemporaryDirectory(prefix="tracer-reuse-") as tmp:
+        ready = os.path.join(tmp, "ready")
+        first = subprocess.Popen(["sleep", "30"])
+        proc = start(tracer_argv("-j", "tfo", "-p", str(first.pid),
+                                 "--ready-file", ready))
+        reuser = None
+        try:
+            check(wait_file(ready, proc), "tracer never became ready")
+            os.kill(proc.pid, signal.SIGSTOP)
+            first.kill()
+            first.wait()
+            reuser = start([prog("pid_reuse"), str(first.pid), python(),
+                            "-c", REUSER])
+            line = reuser.stdout.readline()
+            if not line.startswith("pid="):
+                skip(f"clone3 with set_tid refused:"
+                     f" {reuser.communicate()[1].strip()}")
+            time.sleep(0.3)  # the second process sends
+            os.kill(proc.pid, signal.SIGCONT)
+            resumed = time.monotonic()
+            out, err = finish(proc, 10)
+            lag = time.monotonic() - resumed
+            second_alive = reuser.poll() is None
+        finally:
+            kill_session(proc.pid)
+            if reuser:
+                kill_session(reuser.pid)
+                reuser.communicate()
+    eq(proc.returncode, 0, f"tracer -p exit status ({err})")
+    check(lag < 2 and second_alive,
+          f"tracer ended {lag:.2f} s after it was continued (PID"
+          f" {first.pid}'s second process still running: {second_alive})")
+    events, _ = split_output(out)
+    eq(find(events, event="send"), [],
+       "send events (the only sender was the PID's second process)")
+    note(f"PID {first.pid} reused; tracer ended {lag:.2f} s after SIGCONT")
