@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "output.h"
 #include "tracer.h"
@@ -73,19 +75,38 @@ void info(const char *fmt, ...)
 }
 
 static bool flush_deferred;
+/* Bytes of whole lines in stdout's buffer while flushing is deferred. */
+static size_t pending;
 
 void output_defer_flush(bool defer)
 {
 	flush_deferred = defer;
 	fflush(stdout);
+	pending = 0;
 }
 
 void json_print_line(json_object *obj)
 {
-	puts(json_object_to_json_string_ext(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (!flush_deferred)
+	const char *line = json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(line) + 1;
+
+	/*
+	 * A COMMAND run with `--` shares stdout: write whole lines, at most
+	 * PIPE_BUF bytes at a time, which a pipe keeps together (pipe(7)),
+	 * rather than let stdio cut a line where its buffer fills and the
+	 * command's output land in the middle of it.
+	 */
+	if (flush_deferred && pending + len > PIPE_BUF) {
 		fflush(stdout);
+		pending = 0;
+	}
+	puts(line);
+	pending += len;
+	if (!flush_deferred) {
+		fflush(stdout);
+		pending = 0;
+	}
 	json_object_put(obj);
 }
 
