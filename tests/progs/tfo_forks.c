@@ -9,9 +9,13 @@
  * sendto(MSG_FASTOPEN) to 127.0.0.1:PORT on a fresh TCP socket and exits with
  * the errno it got (0: the call succeeded). Odd-numbered children first exec
  * this program again (`tfo_forks --child PORT`), so both forked and exec'd
- * children send. Prints, once all are reaped:
+ * children send. Writes, once all are reaped, to the file named by
+ * TFO_FORKS_OUT, or else to stdout:
  *
  *   {"pid":N,"children":[{"pid":P,"errno":E},...]}
+ *
+ * (a file: the line is longer than a pipe keeps together, and a tracer shares
+ * stdout with this program)
  *
  * Exits 0, or 1 when fork/exec/wait fails, 2 on a bad command line.
  */
@@ -82,16 +86,22 @@ static pid_t start_child(const char *self, const char *port, int i)
 	_exit(send_once(atoi(port)));
 }
 
-static void print_children(int n)
+static int print_children(int n)
 {
-	printf("{\"pid\":%d,\"children\":[", getpid());
+	const char *path = getenv("TFO_FORKS_OUT");
+	FILE *out = path ? fopen(path, "w") : stdout;
+
+	if (!out)
+		return -1;
+	fprintf(out, "{\"pid\":%d,\"children\":[", getpid());
 	for (int i = 0; i < n; i++) {
 		int st = children[i].status;
 
-		printf("%s{\"pid\":%d,\"errno\":%d}", i ? "," : "",
-		       children[i].pid, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		fprintf(out, "%s{\"pid\":%d,\"errno\":%d}", i ? "," : "",
+			children[i].pid, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	}
-	printf("]}\n");
+	fprintf(out, "]}\n");
+	return fclose(out) ? -1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -128,6 +138,5 @@ int main(int argc, char **argv)
 	while (alive--)
 		if (reap_one(n))
 			return 1;
-	print_children(n);
-	return 0;
+	return print_children(n) ? 1 : 0;
 }
