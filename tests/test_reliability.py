@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 
-from lib import (MSG_FASTOPEN, SANITIZED, check, eq, exit_code, find,
+from lib import (BACKEND, MSG_FASTOPEN, SANITIZED, check, eq, exit_code, find,
                  find_one, in_netns, need_root, note, prog, python, run,
                  skip, slow, split_output, tracer_argv)
 from test_pktleak import in_lab, need_pktleak
@@ -44,6 +44,15 @@ TCG = "in the kernel-matrix guests (QEMU TCG, 240 s per backend)"
 
 def rounds(host, guest):
     return guest if IN_GUEST else host
+
+
+def once_per_guest(what):
+    """In the guests, run a check that no backend changes under one backend
+    only (kprobe: both kernels have it, and it starts faster than fentry
+    there)."""
+    if IN_GUEST and BACKEND and BACKEND != "kprobe":
+        skip(f"{what} is the same on every backend: run once per kernel"
+             f" {TCG}, under kprobe")
 
 
 def rng(name):
@@ -588,6 +597,7 @@ def test_ulimit_memlock_small():
     kernels), so tracer runs as usual; before 5.11 it would need a one-line
     error and exit 1 or 3. Nothing is left behind either way."""
     need_pktleak()
+    once_per_guest("BPF memory accounting")
     results = limited_runs("-l", rounds((0, 8), (0,)), [
         ("-j", "tfo"), ("-j", "pktleak", "-s", "1")])
     note(summary(results))
@@ -638,6 +648,7 @@ def test_pid_that_exits_while_tracer_attaches():
     time: tracer exits 0 soon after the process (it attached), or 2 with
     one 'Error:' line (the process was gone); nothing left behind."""
     need_pktleak()
+    once_per_guest("-p of a process that exits")
     r = rng("pid-exits")
     outcomes = collections.Counter()
     for i in range(rounds(10, 2)):
@@ -667,6 +678,7 @@ def test_pid_of_a_zombie_ends_at_once():
     ends within 2 s of tracing being live (--ready-file) with exit 0 and
     reports nothing of it."""
     need_pktleak()
+    once_per_guest("-p of a zombie")
     zombie = subprocess.Popen(["true"])  # not reaped until wait() below
     pid = zombie.pid
     try:
@@ -683,10 +695,12 @@ def test_pid_of_a_zombie_ends_at_once():
                                          "--ready-file", ready))
                 wait_file(ready, proc, 60)
                 live = time.monotonic()
-                out, err = finish(proc, 10)
+                out, err = finish(proc, 30)
                 lag = time.monotonic() - live
             eq(proc.returncode, 0, f"tracer {command} -p ZOMBIE ({err})")
-            check(lag < 2, f"tracer {command} -p ZOMBIE ended {lag:.2f} s"
+            # Teardown of fentry/kprobe links takes seconds under TCG.
+            check(lag < rounds(2, 15), f"tracer {command} -p ZOMBIE ended"
+                  f" {lag:.2f} s"
                   " after tracing was live")
             events, _ = split_output(out)
             eq(find(events, event="send") + find(events,
@@ -717,6 +731,7 @@ def test_pid_reused_ends_with_the_first_process():
     process's sends. (The second process lives 60 s: a tracer that took
     it for the first would run as long.)"""
     need_root()
+    once_per_guest("-p of a reused PID")
     with tempfile.TemporaryDirectory(prefix="tracer-reuse-") as tmp:
         ready = os.path.join(tmp, "ready")
         first = subprocess.Popen(["sleep", "30"])
