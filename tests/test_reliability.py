@@ -38,8 +38,8 @@ with open("/proc/cmdline") as _f:
     IN_GUEST = "vmtest." in _f.read()
 SEED = int(os.environ.get("RELIABILITY_SEED") or time.time_ns() % 100000)
 # Under CPU emulation every run takes several times longer and the suite has
-# 240 s per backend there: the guests run fewer rounds of the same checks.
-TCG = "in the kernel-matrix guests (QEMU TCG, 240 s per backend)"
+# 300 s per backend there: the guests run fewer rounds of the same checks.
+TCG = "in the kernel-matrix guests (QEMU TCG, 300 s per backend)"
 
 
 def rounds(host, guest):
