@@ -675,7 +675,7 @@ def test_pid_that_exits_while_tracer_attaches():
 @slow
 def test_pid_of_a_zombie_ends_at_once():
     """`-p` of a zombie (exited, not reaped): tracer treats it as exited,
-    ends within 2 s of tracing being live (--ready-file) with exit 0 and
+    ends within 5 s of tracing being live (--ready-file) with exit 0 and
     reports nothing of it."""
     need_pktleak()
     once_per_guest("-p of a zombie")
@@ -698,8 +698,9 @@ def test_pid_of_a_zombie_ends_at_once():
                 out, err = finish(proc, 30)
                 lag = time.monotonic() - live
             eq(proc.returncode, 0, f"tracer {command} -p ZOMBIE ({err})")
-            # Teardown of fentry/kprobe links takes seconds under TCG.
-            check(lag < rounds(2, 15), f"tracer {command} -p ZOMBIE ended"
+            # Teardown takes seconds under TCG or a loaded host; a tracer
+            # that waits for the zombie to be reaped never ends by itself.
+            check(lag < rounds(5, 15), f"tracer {command} -p ZOMBIE ended"
                   f" {lag:.2f} s"
                   " after tracing was live")
             events, _ = split_output(out)
@@ -726,7 +727,7 @@ time.sleep(60)
 def test_pid_reused_ends_with_the_first_process():
     """`tfo -p PID`: while tracer is stopped (SIGSTOP), PID exits and a new
     process gets the same PID (clone3 with set_tid), then sends with
-    MSG_FASTOPEN and lives on; tracer, continued, ends within 2 s (the
+    MSG_FASTOPEN and lives on; tracer, continued, ends within 10 s (the
     process it was given has exited) and reports none of the second
     process's sends. (The second process lives 60 s: a tracer that took
     it for the first would run as long.)"""
@@ -761,8 +762,9 @@ def test_pid_reused_ends_with_the_first_process():
                 kill_session(reuser.pid)
                 reuser.communicate()
     eq(proc.returncode, 0, f"tracer -p exit status ({err})")
-    # Teardown of fentry/kprobe links takes seconds under CPU emulation.
-    check(lag < rounds(2, 15) and second_alive,
+    # Teardown takes seconds under CPU emulation or a loaded host; a tracer
+    # that took the second process for the first would run 60 s.
+    check(lag < rounds(10, 20) and second_alive,
           f"tracer ended {lag:.2f} s after it was continued (PID"
           f" {first.pid}'s second process still running: {second_alive})")
     events, _ = split_output(out)
