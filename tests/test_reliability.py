@@ -208,8 +208,12 @@ def test_soak_pktleak_all_reports_every_churned_socket():
             started = time.monotonic()
             # Niced: on one CPU (the guests) 50 churning threads would
             # otherwise starve tracer's reader and overrun the ring.
+            # A noise frame a millisecond: with -v each is an event per
+            # unbound socket, and faster noise overruns the ring when other
+            # work (or ASan) slows tracer's reader.
             churn = start(in_lab([prog("pkt_churn"), "t0", "n0", str(total),
-                                  "50"]), preexec_fn=lambda: os.nice(19))
+                                  "50", "1000"]),
+                          preexec_fn=lambda: os.nice(19))
             samples = []
             while churn.poll() is None:
                 rss = read_rss(tracer.pid)

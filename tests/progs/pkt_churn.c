@@ -2,14 +2,15 @@
 /*
  * Packet-socket churn for the soak test of `tracer pktleak --all`:
  *
- *   pkt_churn BIND_IF NOISE_IF TOTAL CONCURRENT
+ *   pkt_churn BIND_IF NOISE_IF TOTAL CONCURRENT [NOISE_GAP_US]
  *
  * CONCURRENT threads open, bind and close TOTAL packet sockets between them,
  * so that at most CONCURRENT are open at a time: each socket() with ETH_P_ALL,
  * a wait of 0-999 us (frames reach it before bind), bind() to BIND_IF, a
  * nonblocking read of what is queued, close(). Meanwhile one more thread sends
  * raw Ethernet frames out of NOISE_IF (from a protocol-0 socket, which
- * receives nothing) until the churn ends. Prints one line:
+ * receives nothing), one every NOISE_GAP_US (default 200) microseconds, until
+ * the churn ends. Prints one line:
  *
  *   {"pid":N,"sockets":N,"noise_frames":N,"read":N,"fds":{"3":K,...}}
  *
@@ -37,6 +38,7 @@
 #define MAX_FD 1024
 
 static int bind_ifindex, noise_ifindex;
+static long noise_gap_us = 200;
 static long total;
 static atomic_long next_socket;
 static atomic_long fd_uses[MAX_FD];
@@ -129,7 +131,7 @@ static void *noise(void *arg)
 			break;
 		}
 		++*sent;
-		pause_us(200);
+		pause_us(noise_gap_us);
 	}
 	close(fd);
 	return NULL;
@@ -159,8 +161,10 @@ int main(int argc, char **argv)
 	pthread_t threads[MAX_CONCURRENT], noise_thread;
 	long concurrent, noise_frames = 0;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s BIND_IF NOISE_IF TOTAL CONCURRENT\n",
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr,
+			"usage: %s BIND_IF NOISE_IF TOTAL CONCURRENT "
+			"[NOISE_GAP_US]\n",
 			argv[0]);
 		return 2;
 	}
@@ -168,8 +172,11 @@ int main(int argc, char **argv)
 	noise_ifindex = (int)if_nametoindex(argv[2]);
 	total = atol(argv[3]);
 	concurrent = atol(argv[4]);
+	if (argc == 6)
+		noise_gap_us = atol(argv[5]);
 	if (!bind_ifindex || !noise_ifindex || total < 1 || concurrent < 1 ||
-	    concurrent > MAX_CONCURRENT) {
+	    concurrent > MAX_CONCURRENT || noise_gap_us < 0 ||
+	    noise_gap_us >= 1000000) {
 		fprintf(stderr, "pkt_churn: bad interface or number\n");
 		return 2;
 	}
