@@ -211,6 +211,32 @@ vmtest:
 # rewritten from its results: run by hand, commit what it changed.
 vmtest-report:
 	$(Q)VMTEST_REPORT=1 tests/vm/vmtest.sh
+# make sanitize: tracer and the test programs built with ASan and UBSan into
+# $(SAN_OUTPUT) (./tracer stays as it is), then the host suite against them
+# (tests/sanitize.sh), failing on any sanitizer report, leaks at exit included.
+# SANITIZE_FILTER=F runs only the tests whose name contains F.
+SAN_OUTPUT := $(OUTPUT)/sanitize
+# clang: gcc 12's combined ASan+UBSan runtime prints UBSan reports on stderr
+# whatever log_path says, and tests/sanitize.sh finds reports by their files.
+SAN_CC ?= clang
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	     -fno-omit-frame-pointer
+DEPS += libclang-rt-14-dev
+.PHONY: sanitize sanitize-build
+
+# The objects do not depend on the compiler: a build with other flags starts over.
+sanitize-build:
+	$(Q)flags='$(SAN_CC) $(SAN_FLAGS)'; \
+	if [ "$$(cat $(SAN_OUTPUT)/.flags 2>/dev/null)" != "$$flags" ]; then \
+		rm -rf $(SAN_OUTPUT) && mkdir -p $(SAN_OUTPUT) && \
+		echo "$$flags" > $(SAN_OUTPUT)/.flags; \
+	fi
+	$(Q)CC=$(SAN_CC) CFLAGS='-g -O1 $(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' \
+		$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) \
+		TRACER_BIN=$(SAN_OUTPUT)/tracer $(SAN_OUTPUT)/tracer test-progs
+
+sanitize: sanitize-build
+	$(Q)SANITIZE_OUTPUT=$(SAN_OUTPUT) tests/sanitize.sh $(SANITIZE_FILTER)
 
 deps:
 	$(Q)missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \

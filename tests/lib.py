@@ -13,6 +13,7 @@ that go through "every backend this kernel allows" take NAME only. Tests of
 as they do without it. Unset or empty: tracer's default, auto. tests/vm/
 sets it to run the suite once per backend in each kernel it boots.
 """
+import functools
 import json
 import os
 import shlex
@@ -22,8 +23,14 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TRACER = os.path.join(ROOT, "tracer")
-PROGS = os.path.join(ROOT, ".output", "tests")
+# TRACER_BIN and TRACER_PROGS point the suite at another build (`make
+# sanitize`: .output/sanitize/tracer and .output/sanitize/tests); relative
+# paths are taken from the repository root.
+TRACER = os.path.join(ROOT, os.environ.get("TRACER_BIN") or "tracer")
+PROGS = os.path.join(ROOT, os.environ.get("TRACER_PROGS") or
+                     os.path.join(".output", "tests"))
+# Set by tests/sanitize.sh: tracer and the test programs run under ASan.
+SANITIZED = bool(os.environ.get("TRACER_SANITIZED"))
 SRC_PROGS = os.path.join(ROOT, "tests", "progs")
 COMMANDS = ("tfo", "probe")
 TRACING_COMMANDS = ("tfo", "pktleak")
@@ -41,6 +48,20 @@ class Skip(Exception):
 
 def skip(reason):
     raise Skip(reason)
+
+
+QUICK = bool(os.environ.get("TRACER_TEST_QUICK"))
+
+
+def slow(func):
+    """Mark a test that takes seconds (soak, repeated runs):
+    TRACER_TEST_QUICK=1 skips it, for a fast run while editing."""
+    @functools.wraps(func)
+    def wrapper():
+        if QUICK:
+            skip("slow test: TRACER_TEST_QUICK is set")
+        return func()
+    return wrapper
 
 
 def note(text):

@@ -31,7 +31,8 @@ def discover(pattern):
         if not (fname.startswith("test_") and fname.endswith(".py")):
             continue
         module = importlib.import_module(fname[:-3])
-        for name, func in vars(module).items():
+        # A copy: a warning a test raises adds __warningregistry__ to it.
+        for name, func in list(vars(module).items()):
             full = f"{module.__name__}.{name}"
             if (name.startswith("test_") and callable(func)
                     and getattr(func, "__module__", None) == module.__name__

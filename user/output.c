@@ -1,11 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "output.h"
 #include "tracer.h"
+
+/*
+ * {"error": MSG, "exit": CODE} on stdout; -1 when json-c cannot allocate it
+ * (it asserts on a NULL object: out of memory, e.g. under `ulimit -v`), and
+ * the caller says it on stderr instead.
+ */
+static int json_error(const char *msg, int code)
+{
+	json_object *o = json_object_new_object();
+	json_object *m = json_object_new_string(msg);
+	json_object *c = json_object_new_int(code);
+	const char *line;
+
+	if (!o || !m || !c) {
+		json_object_put(o);
+		json_object_put(m);
+		json_object_put(c);
+		return -1;
+	}
+	json_object_object_add(o, "error", m);
+	json_object_object_add(o, "exit", c);
+	line = json_object_to_json_string_ext(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (line) {
+		puts(line);
+		fflush(stdout);
+	}
+	json_object_put(o);
+	return line ? 0 : -1;
+}
 
 int fail(int code, const char *fmt, ...)
 {
@@ -16,14 +47,7 @@ int fail(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
-	if (env.json) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "error", json_object_new_string(msg));
-		json_object_object_add(o, "exit", json_object_new_int(code));
-		json_print_line(o);
-	}
-	if (!env.json || env.output)
+	if (!env.json || json_error(msg, code) || env.output)
 		fprintf(stderr, "Error: %s\n", msg);
 	return code;
 }
@@ -71,19 +95,38 @@ void info(const char *fmt, ...)
 }
 
 static bool flush_deferred;
+/* Bytes of whole lines in stdout's buffer while flushing is deferred. */
+static size_t pending;
 
 void output_defer_flush(bool defer)
 {
 	flush_deferred = defer;
 	fflush(stdout);
+	pending = 0;
 }
 
 void json_print_line(json_object *obj)
 {
-	puts(json_object_to_json_string_ext(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (!flush_deferred)
+	const char *line = json_object_to_json_string_ext(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(line) + 1;
+
+	/*
+	 * A COMMAND run with `--` shares stdout: write whole lines, at most
+	 * PIPE_BUF bytes at a time, which a pipe keeps together (pipe(7)),
+	 * rather than let stdio cut a line where its buffer fills and the
+	 * command's output land in the middle of it.
+	 */
+	if (flush_deferred && pending + len > PIPE_BUF) {
 		fflush(stdout);
+		pending = 0;
+	}
+	puts(line);
+	pending += len;
+	if (!flush_deferred) {
+		fflush(stdout);
+		pending = 0;
+	}
 	json_object_put(obj);
 }
 

@@ -25,8 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "output.h"
 #include "pktleak.h"
+#include "pktleak.skel.h"
 #include "pktleak_exp.h"
 #include "pktleak_pcap.h"
 #include "pktleak_report.h"
@@ -750,6 +753,56 @@ static void report_open_socket(const struct pkt_sock *s, void *ctx)
 	pkt_report_socket(s, "tracing ended", run->start_ns);
 }
 
+/*
+ * -v: the live entries of the per-socket maps when watching ends, counted by
+ * walking each map (an array counts its non-zero slots), with the BPF
+ * program's own counters: sockets still open are the only entries left.
+ */
+static void report_map_stats(const struct pkt_run *run)
+{
+	const struct pktleak_bpf *skel = run->session.skel;
+	const struct bpf_map *maps[] = { skel->maps.sockets, skel->maps.pending,
+					 skel->maps.hook_slots,
+					 skel->maps.traced_tgids };
+	static const char zero[64];
+	json_object *j = json_object_new_object(), *live;
+	char key[8], next[8], value[sizeof(zero)];
+
+	live = json_object_new_object();
+	for (size_t i = 0; i < ARRAY_SIZE(maps); i++) {
+		int fd = bpf_map__fd(maps[i]), n = 0;
+		bool array = bpf_map__type(maps[i]) == BPF_MAP_TYPE_ARRAY;
+		size_t vsize = bpf_map__value_size(maps[i]);
+		void *prev = NULL;
+
+		if (bpf_map__key_size(maps[i]) > sizeof(key) ||
+		    (array && vsize > sizeof(value)))
+			continue;
+		while (!bpf_map_get_next_key(fd, prev, next)) {
+			memcpy(key, next, sizeof(key));
+			prev = key;
+			n += !array || (!bpf_map_lookup_elem(fd, key, value) &&
+					memcmp(value, zero, vsize) != 0);
+		}
+		json_object_object_add(live, bpf_map__name(maps[i]),
+				       json_object_new_int(n));
+		info("stats: %s: %d live entries", bpf_map__name(maps[i]), n);
+	}
+	json_add(j, "event", json_object_new_string("stats"));
+	json_add(j, "live_entries", live);
+	json_add(j, "nr_sockets", json_object_new_int64(skel->bss->nr_sockets));
+	json_add(j, "untracked_sockets",
+		 json_object_new_uint64(skel->bss->untracked_sockets));
+	json_add(j, "unmatched_sockets",
+		 json_object_new_uint64(skel->bss->unmatched_sockets));
+	json_add(j, "lost_events",
+		 json_object_new_uint64(skel->bss->lost_events));
+	if (env.json)
+		json_print_line(j);
+	else
+		json_object_put(j);
+}
+
 static bool watch_over(struct pkt_run *run, uint64_t deadline)
 {
 	if (run->opts->all)
@@ -773,6 +826,8 @@ static int watch(struct pkt_run *run)
 	}
 	ring_buffer__consume(run->session.rb);
 	pkt_session_for_each(&run->session, report_open_socket, run);
+	if (run->timeline)
+		report_map_stats(run);
 	return run->target.spawned ? target_exit_code(&run->target) : EXIT_OK;
 }
 

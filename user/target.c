@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,21 @@ int target_release(struct target *t)
 	return err > 0 ? err : EIO;
 }
 
+/*
+ * -p: the pidfd polls readable once the process has exited, zombie included,
+ * and stays so when its PID is reused (pidfd_poll(): task->exit_state, or
+ * no task left for the struct pid). kill(pid, 0) succeeds on a zombie and on
+ * whatever process reuses the PID.
+ */
+static bool attached_exited(const struct target *t)
+{
+	struct pollfd p = { .fd = t->pidfd, .events = POLLIN };
+
+	if (t->pidfd < 0)
+		return kill(t->pid, 0) && errno == ESRCH;
+	return poll(&p, 1, 0) == 1;
+}
+
 bool target_exited(struct target *t)
 {
 	if (t->spawned) {
@@ -182,7 +198,7 @@ bool target_exited(struct target *t)
 		}
 		return false;
 	}
-	return kill(t->pid, 0) && errno == ESRCH;
+	return attached_exited(t);
 }
 
 int target_exit_code(const struct target *t)

@@ -17,7 +17,7 @@
 # Backends: those `tracer -j probe` says load (fentry, kprobe; tracepoint
 # with tp_btf), or vmtest.backends=a,b on the kernel command line.
 # vmtest.filter=F is passed to tests/run.py. vmtest.timeout=S bounds each
-# suite run (default 240 s).
+# suite run (default 600 s).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1
 umask 022
@@ -72,7 +72,7 @@ main() {
 		insmod "/lib/modules/$m.ko" || echo "===VMTEST note insmod $m failed"
 	done < /modules
 	TIMEOUT=$(cmdline_opt timeout)
-	TIMEOUT=${TIMEOUT:-240}
+	TIMEOUT=${TIMEOUT:-600}
 	FILTER=$(cmdline_opt filter)
 	cd /src || exit 1
 	probe=$(./tracer -j probe)

@@ -32,7 +32,7 @@
 # Environment (the defaults are what `make vmtest` runs):
 #   VMTEST_REPORT    1: write RESULTS.md and README.md after a full run
 #   VMTEST_JOBS      guests booted at once (default: 2 with 2 CPUs or more)
-#   VMTEST_TIMEOUT   seconds per guest, boot to power-off (default 480)
+#   VMTEST_TIMEOUT   seconds per guest, boot to power-off (default 1800)
 #   VMTEST_MEM       guest memory in MiB (default 1024)
 #   VMTEST_BACKENDS  e.g. "fentry,kprobe": run these instead of every backend
 #                    the kernel allows (debugging; no results written)
@@ -45,7 +45,7 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=$ROOT/.output/vm
 JOBS=${VMTEST_JOBS:-$(if [ "$(nproc)" -ge 2 ]; then echo 2; else echo 1; fi)}
-TIMEOUT=${VMTEST_TIMEOUT:-480}
+TIMEOUT=${VMTEST_TIMEOUT:-1800}
 MEM=${VMTEST_MEM:-1024}
 BACKENDS=${VMTEST_BACKENDS:-}
 FILTER=${VMTEST_FILTER:-}
