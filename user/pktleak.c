@@ -268,7 +268,8 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
-const struct cmd_options pktleak_options = { "+:r:g:W:w:n:s:i:p:ad:h", longopts };
+const struct cmd_options pktleak_options = { "+:r:g:W:w:n:s:i:p:ad:h",
+					     longopts };
 
 static int parse_opts(int argc, char **argv, struct pktleak_opts *o)
 {
