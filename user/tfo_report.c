@@ -153,7 +153,7 @@ static int struct_size(const struct tfo_report *r, const char *name)
 static void explain_function(const struct tfo_report *r, struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
-	int err = -e->origin.ret;
+	long err = errno_of(e->origin.ret);
 	long addr_len;
 
 	if (err == EINVAL && origin_arg(r, v, "addr_len", &addr_len)) {
@@ -180,7 +180,7 @@ static void explain_function(const struct tfo_report *r, struct send_view *v)
 static void explain_from_state(struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
-	long err = -e->ret;
+	long err = errno_of(e->ret);
 	bool tcp = e->sock_type == SOCK_STREAM;
 
 	if (err == EINVAL && tcp && e->addrlen <= 0 &&
