@@ -92,7 +92,8 @@ void pkt_pcap_write(struct pkt_pcap *p, const struct pkt_frame_data *d)
 {
 	static unsigned char buf[SLL2_HDR_LEN + PKT_SNAPLEN_MAX];
 	uint32_t caplen = d->caplen, len = d->len, skip = 0;
-	int64_t ts = (int64_t)d->ts_ns + p->realtime_offset_ns;
+	/* modulo 2^64: a wrong timestamp, never undefined behaviour */
+	uint64_t ts = d->ts_ns + (uint64_t)p->realtime_offset_ns;
 	struct pcap_pkthdr h;
 	uint16_t proto;
 
