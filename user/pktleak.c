@@ -371,6 +371,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct pkt_run *run = ctx;
 	union pkt_record rec;
 
+	dump_record("pktleak", data, size);
 	if (pktleak_decode_record(data, size, &rec)) {
 		run->malformed_records++;
 		return 0;
@@ -391,6 +392,7 @@ static int handle_frame(void *ctx, void *data, size_t size)
 	struct pkt_run *run = ctx;
 	static struct pkt_frame_data d; /* 2 KB: not on the stack */
 
+	dump_record("pktleak-frame", data, size);
 	if (pktleak_decode_frame(data, size, &d))
 		run->malformed_records++;
 	else

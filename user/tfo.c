@@ -138,6 +138,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct tfo_run *run = ctx;
 	const char *name = NULL;
 
+	dump_record("tfo", data, size);
 	if (run->current_case >= 0)
 		name = tfo_cases[run->current_case].name;
 	if (!tfo_decode_record(&run->report, data, size, name, run->attempt) &&
