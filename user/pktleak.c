@@ -268,7 +268,8 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
-const struct cmd_options pktleak_options = { "+:r:g:W:w:n:s:i:p:ad:h", longopts };
+const struct cmd_options pktleak_options = { "+:r:g:W:w:n:s:i:p:ad:h",
+					     longopts };
 
 static int parse_opts(int argc, char **argv, struct pktleak_opts *o)
 {
@@ -482,9 +483,8 @@ static void report_pcap(struct pkt_run *run)
 	json_object_object_add(
 		j, "unfiltered",
 		json_object_new_int64((int64_t)p->by_why[PKT_LEAK_UNFILTERED]));
-	json_object_object_add(
-		j, "malformed_records",
-		json_object_new_uint64(run->malformed_records));
+	json_object_object_add(j, "malformed_records",
+			       json_object_new_uint64(run->malformed_records));
 	json_object_object_add(j, "frames_lost",
 			       json_object_new_int64((int64_t)lost));
 	json_object_object_add(j, "interfaces", pcap_names_json(p));

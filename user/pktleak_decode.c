@@ -28,8 +28,7 @@ static size_t record_size(__u32 kind)
 	}
 }
 
-int pktleak_decode_record(const void *data, size_t size,
-			  union pkt_record *out)
+int pktleak_decode_record(const void *data, size_t size, union pkt_record *out)
 {
 	__u32 kind;
 
@@ -54,8 +53,8 @@ int pktleak_decode_frame(const void *data, size_t size,
 
 	if (size < hdr)
 		return -EINVAL;
-	memcpy(&caplen, (const char *)data +
-				offsetof(struct pkt_frame_data, caplen),
+	memcpy(&caplen,
+	       (const char *)data + offsetof(struct pkt_frame_data, caplen),
 	       sizeof(caplen));
 	/* bpf_ringbuf_output(&frames, d, hdr + cap, 0) in pktleak.bpf.c */
 	if (caplen > PKT_SNAPLEN_MAX || size != hdr + caplen)

@@ -21,8 +21,7 @@ union pkt_record {
  * Copy @data (@size bytes) into @out: 0, or -EINVAL for a record of an
  * unknown kind or of another size than its kind's struct.
  */
-int pktleak_decode_record(const void *data, size_t size,
-			  union pkt_record *out);
+int pktleak_decode_record(const void *data, size_t size, union pkt_record *out);
 /*
  * A record of ring `frames` (-w): the header and caplen bytes of data,
  * caplen at most PKT_SNAPLEN_MAX; 0 or -EINVAL.

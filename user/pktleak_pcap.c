@@ -113,9 +113,9 @@ void pkt_pcap_write(struct pkt_pcap *p, const struct pkt_frame_data *d)
 	put_be16(buf + 8, d->hatype);
 	buf[10] = d->pkttype;
 	memcpy(buf + SLL2_HDR_LEN, d->data + skip, caplen - skip);
-	h.ts.tv_sec = ts / 1000000000;
+	h.ts.tv_sec = (time_t)(ts / 1000000000);
 	/* nanosecond precision: libpcap keeps nanoseconds in tv_usec */
-	h.ts.tv_usec = ts % 1000000000;
+	h.ts.tv_usec = (suseconds_t)(ts % 1000000000);
 	h.caplen = SLL2_HDR_LEN + caplen - skip;
 	h.len = SLL2_HDR_LEN + (len > skip ? len - skip : 0);
 	pcap_dump((unsigned char *)p->dumper, &h, buf);

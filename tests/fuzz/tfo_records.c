@@ -19,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* no skeleton, no BTF, libc not probed: the tracepoint backend */
-	static const struct tfo_session session = { .backend =
-							    BACKEND_TRACEPOINT };
+	static const struct tfo_session session = {
+		.backend = BACKEND_TRACEPOINT
+	};
 	static struct tfo_report r;
 	size_t n = size ? size - 1 : 0;
 	unsigned char *rec;
