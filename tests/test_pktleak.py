@@ -636,6 +636,8 @@ def test_write_leaked_frames_of_a_program():
          f" {pcap['unfiltered']} unfiltered), interfaces "
          f"{pcap['interfaces']}; tcpdump -r lists {len(lines)}")
     eq(pcap["frames_lost"], 0, "frames lost for want of ring room")
+    eq(pcap["malformed_records"], 0,
+       "ring records of a wrong size or kind (dropped)")
     eq(pcap["before_bind"], sock["reached_before_bind"],
        "frames written as reached before bind")
     eq(pcap["unfiltered"], sock["unfiltered_read"],
@@ -665,6 +667,8 @@ def test_write_leaked_frames_of_the_experiment():
     before = sum(r["reached_before_bind"] for r in rows)
     unfiltered = sum(r["unfiltered_read"] or 0 for r in rows)
     eq(pcap["frames_lost"], 0, "frames lost for want of ring room")
+    eq(pcap["malformed_records"], 0,
+       "ring records of a wrong size or kind (dropped)")
     eq((pcap["before_bind"], pcap["unfiltered"]), (before, unfiltered),
        "frames written vs the strategies' counts")
     eq(len(lines), pcap["frames"], "frames tcpdump -r lists")

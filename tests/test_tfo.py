@@ -564,6 +564,8 @@ def test_builtin_verdict_fastopen_and_netstat():
         what = f"verdict ({backend})"
         rejected = [e for e in sends if e["outcome"] == "rejected"]
         eq(len(v["rejections"]), len(rejected), what + ": rejections")
+        eq(v["malformed_records"], 0,
+           what + ": ring records of a wrong size or kind (dropped)")
         check(all(r["errno"] in REJECTING for r in v["rejections"]),
               f"{what}: a rejection that is not one: {v['rejections']}")
         eq([p["case"] for p in v["in_progress"]], ["nonblock_sendto"],

@@ -11,22 +11,32 @@
  */
 #define KERNEL_ENOTSUPP 524
 
+/* Errors are -1 ... -MAX_ERRNO (include/linux/err.h). */
+#define KERNEL_MAX_ERRNO 4095
+
 const char *errno_name(long err)
 {
 	static char unknown[32]; /* single-threaded tool */
-	const char *name;
+	/* unsigned: the magnitude of LONG_MIN too */
+	unsigned long v = err < 0 ? 0UL - (unsigned long)err :
+				    (unsigned long)err;
+	const char *name = NULL;
 
-	if (err < 0)
-		err = -err;
-	if (!err)
+	if (!v)
 		return NULL;
-	if (err == KERNEL_ENOTSUPP)
+	if (v == KERNEL_ENOTSUPP)
 		return "ENOTSUPP";
-	name = strerrorname_np((int)err);
+	if (v <= KERNEL_MAX_ERRNO)
+		name = strerrorname_np((int)v);
 	if (name)
 		return name;
-	snprintf(unknown, sizeof(unknown), "errno %ld", err);
+	snprintf(unknown, sizeof(unknown), "errno %lu", v);
 	return unknown;
+}
+
+long errno_of(long long ret)
+{
+	return ret < 0 && ret >= -KERNEL_MAX_ERRNO ? (long)-ret : 0;
 }
 
 /* Numbering of include/net/tcp_states.h */

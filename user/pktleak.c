@@ -30,6 +30,7 @@
 #include "output.h"
 #include "pktleak.h"
 #include "pktleak.skel.h"
+#include "pktleak_decode.h"
 #include "pktleak_exp.h"
 #include "pktleak_pcap.h"
 #include "pktleak_report.h"
@@ -76,6 +77,8 @@ struct pkt_run {
 	struct pkt_origin origins[PKT_ORIGINS];
 	unsigned int next_origin;
 	bool timeline;
+	/* ring records of a wrong size or unknown kind, dropped */
+	unsigned long long malformed_records;
 };
 
 static void usage(FILE *out)
@@ -370,16 +373,18 @@ static void on_frame_event(const struct pkt_run *run,
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct pkt_run *run = ctx;
-	const __u32 *kind = data;
+	union pkt_record rec;
 
-	if (size < sizeof(*kind))
+	dump_record("pktleak", data, size);
+	if (pktleak_decode_record(data, size, &rec)) {
+		run->malformed_records++;
 		return 0;
-	if (*kind == PKT_EV_FRAME && size >= sizeof(struct pkt_frame_event)) {
+	}
+	if (rec.kind == PKT_EV_FRAME) {
 		if (run->timeline)
-			on_frame_event(run, data);
-	} else if (*kind != PKT_EV_FRAME &&
-		   size >= sizeof(struct pkt_sock_event)) {
-		on_sock_event(run, data);
+			on_frame_event(run, &rec.frame);
+	} else {
+		on_sock_event(run, &rec.sock);
 	}
 	return 0;
 }
@@ -389,11 +394,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 static int handle_frame(void *ctx, void *data, size_t size)
 {
 	struct pkt_run *run = ctx;
-	const struct pkt_frame_data *d = data;
+	static struct pkt_frame_data d; /* 2 KB: not on the stack */
 
-	if (size >= offsetof(struct pkt_frame_data, data) &&
-	    size >= offsetof(struct pkt_frame_data, data) + d->caplen)
-		pkt_pcap_write(&run->pcap, d);
+	dump_record("pktleak-frame", data, size);
+	if (pktleak_decode_frame(data, size, &d))
+		run->malformed_records++;
+	else
+		pkt_pcap_write(&run->pcap, &d);
 	return 0;
 }
 
@@ -428,6 +435,16 @@ static json_object *pcap_names_json(const struct pkt_pcap *p)
 			o, key, name ? json_object_new_string(name) : NULL);
 	}
 	return o;
+}
+
+/* Records dropped by pktleak_decode_*(): always with -v, else if any. */
+static void report_malformed(const struct pkt_run *run)
+{
+	if (run->malformed_records)
+		warn("%llu malformed ring records (wrong size or kind) dropped",
+		     run->malformed_records);
+	else
+		info("ring records: 0 malformed");
 }
 
 /* -w: what went to the file, and what BPF could not hand over. */
@@ -469,6 +486,8 @@ static void report_pcap(struct pkt_run *run)
 	json_object_object_add(
 		j, "unfiltered",
 		json_object_new_int64((int64_t)p->by_why[PKT_LEAK_UNFILTERED]));
+	json_object_object_add(j, "malformed_records",
+			       json_object_new_uint64(run->malformed_records));
 	json_object_object_add(j, "frames_lost",
 			       json_object_new_int64((int64_t)lost));
 	json_object_object_add(j, "interfaces", pcap_names_json(p));
@@ -949,6 +968,7 @@ int cmd_pktleak(int argc, char **argv)
 		warn("%llu events lost (ring buffer full); counts are complete, "
 		     "the timeline and socket reports are not",
 		     pkt_session_lost(&run.session));
+	report_malformed(&run);
 	target_close(&run.target);
 	if (is_experiment(&run))
 		reap_orphans();

@@ -92,7 +92,8 @@ void pkt_pcap_write(struct pkt_pcap *p, const struct pkt_frame_data *d)
 {
 	static unsigned char buf[SLL2_HDR_LEN + PKT_SNAPLEN_MAX];
 	uint32_t caplen = d->caplen, len = d->len, skip = 0;
-	int64_t ts = (int64_t)d->ts_ns + p->realtime_offset_ns;
+	/* modulo 2^64: a wrong timestamp, never undefined behaviour */
+	uint64_t ts = d->ts_ns + (uint64_t)p->realtime_offset_ns;
 	struct pcap_pkthdr h;
 	uint16_t proto;
 
@@ -112,9 +113,9 @@ void pkt_pcap_write(struct pkt_pcap *p, const struct pkt_frame_data *d)
 	put_be16(buf + 8, d->hatype);
 	buf[10] = d->pkttype;
 	memcpy(buf + SLL2_HDR_LEN, d->data + skip, caplen - skip);
-	h.ts.tv_sec = ts / 1000000000;
+	h.ts.tv_sec = (time_t)(ts / 1000000000);
 	/* nanosecond precision: libpcap keeps nanoseconds in tv_usec */
-	h.ts.tv_usec = ts % 1000000000;
+	h.ts.tv_usec = (suseconds_t)(ts % 1000000000);
 	h.caplen = SLL2_HDR_LEN + caplen - skip;
 	h.len = SLL2_HDR_LEN + (len > skip ? len - skip : 0);
 	pcap_dump((unsigned char *)p->dumper, &h, buf);

@@ -9,6 +9,7 @@
 
 #include "output.h"
 #include "pktleak.skel.h"
+#include "pktleak_decode.h"
 #include "pktleak_session.h"
 #include "runtime.h"
 
@@ -189,8 +190,10 @@ void pkt_session_for_each(const struct pkt_session *s,
 	while (!bpf_map_get_next_key(map, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (!bpf_map_lookup_elem(map, &key, &ps))
-			fn(&ps, ctx);
+		if (bpf_map_lookup_elem(map, &key, &ps))
+			continue;
+		pkt_sock_terminate(&ps);
+		fn(&ps, ctx);
 	}
 }
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -117,4 +120,26 @@ int open_ring_buffer(struct bpf_map *events, ring_buffer_sample_fn fn,
 		return fail(EXIT_RUNTIME, "cannot open the ring buffer: %s",
 			    strerror(errno));
 	return 0;
+}
+
+void dump_record(const char *ring, const void *data, size_t size)
+{
+	static const char *dir;
+	static bool checked;
+	static unsigned int n;
+	char path[PATH_MAX];
+	FILE *f;
+
+	if (!checked) {
+		dir = getenv("TRACER_DUMP_RECORDS");
+		checked = true;
+	}
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s-%u", dir, ring, n++);
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fwrite(data, 1, size, f);
+	fclose(f);
 }

@@ -7,6 +7,7 @@
 #define TRACER_RUNTIME_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,5 +45,11 @@ void destroy_links(struct bpf_link **links, int *nlinks);
 /* A ring buffer on @events calling @fn(@ctx, ...); 0 or an exit code. */
 int open_ring_buffer(struct bpf_map *events, ring_buffer_sample_fn fn,
 		     void *ctx, struct ring_buffer **rb);
+/*
+ * Testing aid: with TRACER_DUMP_RECORDS=DIR in the environment, write the
+ * record (@size bytes) to DIR/@ring-N (N counts from 0 per process), as it
+ * came from the ring; the fuzz targets' seeds (tests/fuzz/) are made so.
+ */
+void dump_record(const char *ring, const void *data, size_t size);
 
 #endif

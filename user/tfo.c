@@ -136,16 +136,14 @@ int tfo_parse_args(int argc, char **argv)
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct tfo_run *run = ctx;
-	const struct tfo_event *e = data;
 	const char *name = NULL;
 
-	if (size < sizeof(*e))
-		return 0;
-	if (run->current_case >= 0) {
+	dump_record("tfo", data, size);
+	if (run->current_case >= 0)
 		name = tfo_cases[run->current_case].name;
+	if (!tfo_decode_record(&run->report, data, size, name, run->attempt) &&
+	    run->current_case >= 0)
 		run->case_events++;
-	}
-	tfo_report_send(&run->report, e, name, run->attempt);
 	return 0;
 }
 

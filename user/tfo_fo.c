@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "names.h"
 #include "output.h"
 #include "tfo_fo.h"
 
@@ -30,7 +31,7 @@ bool tfo_outcome_rejected(const struct tfo_event *e)
  */
 const char *tfo_outcome(const struct tfo_event *e)
 {
-	long err = -e->ret;
+	long err = errno_of(e->ret);
 
 	if (e->ret >= 0)
 		return "success";
@@ -179,7 +180,7 @@ void tfo_outcome_detail(const struct tfo_event *e, const struct fo_view *fv,
 			char *buf, size_t len)
 {
 	char syn[160];
-	long err = -e->ret;
+	long err = errno_of(e->ret);
 
 	buf[0] = '\0';
 	if (err == EINPROGRESS && e->syscall == TFO_SYS_CONNECT)

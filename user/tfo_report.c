@@ -69,23 +69,27 @@ static const char *libc_func_name(__u32 f)
 /* The Fast Open option of the SYN, if any (tcp_options_write()). */
 static const char *tfo_option(const struct tfo_syn *syn)
 {
-	for (int i = 0; i < syn->opts_len;) {
+	int n = syn->opts_len < TFO_TCP_OPTS_LEN ? syn->opts_len :
+						   TFO_TCP_OPTS_LEN;
+
+	for (int i = 0; i < n;) {
 		__u8 kind = syn->opts[i], len;
 
 		if (kind == 0)
 			break;
-		if (kind == 1 || i + 1 >= syn->opts_len) {
+		if (kind == 1 || i + 1 >= n) {
 			i++;
 			continue;
 		}
 		len = syn->opts[i + 1];
+		/* an option longer than what is left is cut: stop there */
+		if (len < 2 || i + len > n)
+			break;
 		if (kind == TCPOPT_FASTOPEN)
 			return len > 2 ? "cookie" : "cookie request";
 		if (kind == TCPOPT_EXP && len >= 4 &&
 		    syn->opts[i + 2] == 0xF9 && syn->opts[i + 3] == 0x89)
 			return len > 4 ? "cookie" : "cookie request";
-		if (len < 2)
-			break;
 		i += len;
 	}
 	return NULL;
@@ -149,7 +153,7 @@ static int struct_size(const struct tfo_report *r, const char *name)
 static void explain_function(const struct tfo_report *r, struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
-	int err = -e->origin.ret;
+	long err = errno_of(e->origin.ret);
 	long addr_len;
 
 	if (err == EINVAL && origin_arg(r, v, "addr_len", &addr_len)) {
@@ -176,7 +180,7 @@ static void explain_function(const struct tfo_report *r, struct send_view *v)
 static void explain_from_state(struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
-	long err = -e->ret;
+	long err = errno_of(e->ret);
 	bool tcp = e->sock_type == SOCK_STREAM;
 
 	if (err == EINVAL && tcp && e->addrlen <= 0 &&
@@ -616,6 +620,32 @@ void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
 		print_send_text(r, &v);
 }
 
+/*
+ * Every kind is one struct tfo_event (tfo.bpf.c reserves sizeof it): any
+ * other size, or an unknown kind, is malformed. The copy is what the
+ * printers read: comm NUL-terminated, opts_len within opts[].
+ */
+int tfo_decode_record(struct tfo_report *r, const void *data, size_t size,
+		      const char *case_name, int attempt)
+{
+	struct tfo_event e;
+
+	if (size != sizeof(e)) {
+		r->malformed_records++;
+		return -EINVAL;
+	}
+	memcpy(&e, data, sizeof(e));
+	if (e.kind > TFO_EV_ACCEPT) {
+		r->malformed_records++;
+		return -EINVAL;
+	}
+	e.comm[TFO_COMM_LEN - 1] = '\0';
+	if (e.syn.opts_len > TFO_TCP_OPTS_LEN)
+		e.syn.opts_len = TFO_TCP_OPTS_LEN;
+	tfo_report_send(r, &e, case_name, attempt);
+	return 0;
+}
+
 void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 		      const char *backend_why)
 {
@@ -715,6 +745,8 @@ static void print_verdict_json(struct tfo_report *r)
 	json_object_object_add(
 		o, "lost_events",
 		json_object_new_uint64(tfo_session_lost(r->session)));
+	json_object_object_add(o, "malformed_records",
+			       json_object_new_uint64(r->malformed_records));
 	json_object_object_add(o, "summary",
 			       json_object_new_string(libc_answer(r)));
 	tfo_fo_verdict_json(r, o);
@@ -822,6 +854,8 @@ void tfo_report_close(struct tfo_report *r)
 
 void tfo_report_verdict(struct tfo_report *r)
 {
+	info("ring records: %llu malformed (wrong size or kind), dropped",
+	     r->malformed_records);
 	tfo_netstat_finish(&r->netstat);
 	if (env.json)
 		print_verdict_json(r);

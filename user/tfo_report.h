@@ -48,6 +48,8 @@ struct tfo_fo_stats {
 struct tfo_report {
 	const struct tfo_session *session;
 	int sends;
+	/* ring records of a wrong size or unknown kind, dropped */
+	unsigned long long malformed_records;
 	int libc_seen; /* sends whose libc wrapper was seen */
 	int libc_changed; /* ...and handed the kernel other flags */
 	int libc_unseen; /* libc_status "bypassed": probed, not called */
@@ -77,6 +79,13 @@ void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
 void tfo_report_watch(struct tfo_report *r, pid_t pid, bool all_new);
 void tfo_report_verdict(struct tfo_report *r);
 void tfo_report_close(struct tfo_report *r);
+/*
+ * One record from the ring, as handle_event() got it: checked (size, kind),
+ * copied, and reported with tfo_report_send(); 0, or -EINVAL when it is
+ * malformed (counted in malformed_records, nothing printed).
+ */
+int tfo_decode_record(struct tfo_report *r, const void *data, size_t size,
+		      const char *case_name, int attempt);
 /* The Fast Open option of a SYN: "cookie", "cookie request" or NULL. */
 const char *tfo_syn_option(const struct tfo_syn *syn);
 
