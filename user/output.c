@@ -78,12 +78,17 @@ void output_defer_flush(bool defer)
 	fflush(stdout);
 }
 
+void output_line_done(void)
+{
+	if (!flush_deferred)
+		fflush(stdout);
+}
+
 void json_print_line(json_object *obj)
 {
 	puts(json_object_to_json_string_ext(
 		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (!flush_deferred)
-		fflush(stdout);
+	output_line_done();
 	json_object_put(obj);
 }
 
