@@ -88,6 +88,7 @@ void jw_end_line(struct jw *w)
 	output_line_done();
 }
 
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): key, then value
 void jw_str(struct jw *w, const char *key, const char *s)
 {
 	member(w, key);
