@@ -171,7 +171,7 @@ static int setup_fentry_slots(struct tfo_session *s)
 	return 0;
 }
 
-#define TFO_RING_ALL_BYTES (8U << 20)
+#define TFO_RING_ALL_BYTES (2U << 20)
 #define TFO_WAKEUP_BYTES (64U << 10)
 
 static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
