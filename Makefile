@@ -160,7 +160,14 @@ $(OUTPUT)/bench/veth_rate: bench/veth_rate.c $(OUTPUT)/netlink.o
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lnl-route-3 -lnl-3 -o $@
 
-BENCH_PROGS := $(OUTPUT)/bench/udp_loop $(OUTPUT)/bench/veth_rate
+# The floor: empty BPF programs on a running tracer's hooks (bench/floor.c).
+$(OUTPUT)/bench/floor: bench/floor.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -lbpf -lelf -lz -o $@
+
+BENCH_PROGS := $(OUTPUT)/bench/udp_loop $(OUTPUT)/bench/veth_rate \
+	       $(OUTPUT)/bench/floor
 
 bench: tracer $(BENCH_PROGS)
 	$(Q)python3 bench/bench.py

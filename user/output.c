@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 
 #include "output.h"
@@ -95,38 +96,36 @@ void info(const char *fmt, ...)
 }
 
 static bool flush_deferred;
-/* Bytes of whole lines in stdout's buffer while flushing is deferred. */
-static size_t pending;
 
 void output_defer_flush(bool defer)
 {
 	flush_deferred = defer;
 	fflush(stdout);
-	pending = 0;
+}
+
+/*
+ * A COMMAND run with `--` shares stdout. A pipe keeps a write of at most
+ * PIPE_BUF bytes together (pipe(7)); while flushing is deferred, stdout is
+ * flushed at the end of a line once half of that waits, so that stdio's own
+ * flush of a full buffer (4096 bytes for a pipe) never cuts a per-event line
+ * (under 2 KiB) and the command's output never lands inside one.
+ */
+void output_line_done(void)
+{
+	if (!flush_deferred || __fpending(stdout) > PIPE_BUF / 2)
+		fflush(stdout);
 }
 
 void json_print_line(json_object *obj)
 {
 	const char *line = json_object_to_json_string_ext(
 		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t len = strlen(line) + 1;
 
-	/*
-	 * A COMMAND run with `--` shares stdout: write whole lines, at most
-	 * PIPE_BUF bytes at a time, which a pipe keeps together (pipe(7)),
-	 * rather than let stdio cut a line where its buffer fills and the
-	 * command's output land in the middle of it.
-	 */
-	if (flush_deferred && pending + len > PIPE_BUF) {
+	/* Whole lines in one write where deferred (see output_line_done()). */
+	if (flush_deferred && __fpending(stdout) + strlen(line) + 1 > PIPE_BUF)
 		fflush(stdout);
-		pending = 0;
-	}
 	puts(line);
-	pending += len;
-	if (!flush_deferred) {
-		fflush(stdout);
-		pending = 0;
-	}
+	output_line_done();
 	json_object_put(obj);
 }
 

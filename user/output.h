@@ -41,5 +41,7 @@ void json_add(json_object *obj, const char *const_key, json_object *val);
  * stream of events flushes once per batch it consumed instead.
  */
 void output_defer_flush(bool defer);
+/* A JSON line was written: flush it unless flushing is deferred. */
+void output_line_done(void);
 
 #endif

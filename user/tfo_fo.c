@@ -218,31 +218,25 @@ void tfo_outcome_detail(const struct tfo_event *e, const struct fo_view *fv,
 			 "it sent the SYN");
 }
 
-json_object *tfo_fo_json(const struct fo_view *fv)
+void tfo_fo_jw(struct jw *w, const char *key, const struct fo_view *fv)
 {
-	json_object *o;
-
-	if (!fv->present)
-		return NULL;
-	o = json_object_new_object();
-	json_add(o, "cookie", json_object_new_string(fv->cookie));
-	json_add(o, "data_in_syn", json_object_new_int64(fv->data_in_syn));
-	json_add(o, "data_acked",
-		 fv->data_acked < 0 ? NULL :
-				      json_object_new_boolean(fv->data_acked));
-	json_add(o, "fail_reason",
-		 fv->fail_reason ? json_object_new_string(fv->fail_reason) :
-				   NULL);
-	json_add(o, "no_cookie", json_object_new_boolean(fv->no_cookie));
-	json_add(o, "no_cookie_reason",
-		 fv->no_cookie_why ? json_object_new_string(fv->no_cookie_why) :
-				     NULL);
-	json_add(o, "active_disabled",
-		 json_object_new_boolean(fv->active_disabled));
-	json_add(o, "answer_from",
-		 fv->answer_from ? json_object_new_string(fv->answer_from) :
-				   NULL);
-	return o;
+	if (!fv->present) {
+		jw_null(w, key);
+		return;
+	}
+	jw_object(w, key);
+	jw_str(w, "cookie", fv->cookie);
+	jw_int(w, "data_in_syn", fv->data_in_syn);
+	if (fv->data_acked < 0)
+		jw_null(w, "data_acked");
+	else
+		jw_bool(w, "data_acked", fv->data_acked);
+	jw_str(w, "fail_reason", fv->fail_reason);
+	jw_bool(w, "no_cookie", fv->no_cookie);
+	jw_str(w, "no_cookie_reason", fv->no_cookie_why);
+	jw_bool(w, "active_disabled", fv->active_disabled);
+	jw_str(w, "answer_from", fv->answer_from);
+	jw_close_object(w);
 }
 
 /* ------------------------------------------------------ server side */

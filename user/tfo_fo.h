@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonw.h"
 #include "tfo_event.h"
 #include "tfo_report.h"
 
@@ -37,7 +38,8 @@ void tfo_fo_decode(const struct tfo_event *e, const char *tfo_option,
 /* What left the host and what did not, or "" when nothing needs saying. */
 void tfo_outcome_detail(const struct tfo_event *e, const struct fo_view *fv,
 			char *buf, size_t len);
-json_object *tfo_fo_json(const struct fo_view *fv);
+/* The "fastopen" member of a send or fastopen_result line; null if absent. */
+void tfo_fo_jw(struct jw *w, const char *key, const struct fo_view *fv);
 /* The "  fastopen ..." line of a send. */
 void tfo_fo_print(const struct fo_view *fv, bool nonblock);
 /* The answer in words, e.g. "data acked by the SYN-ACK: Fast Open worked". */

@@ -273,86 +273,82 @@ static json_object *json_str_or_null(const char *s)
 	return s && s[0] ? json_object_new_string(s) : NULL;
 }
 
-static json_object *origin_json(const struct send_view *v)
+static void origin_jw(struct jw *w, const struct send_view *v)
 {
-	json_object *o;
-
-	if (!v->layer)
-		return NULL;
-	o = json_object_new_object();
-	json_add(o, "function", json_str_or_null(v->function));
-	json_add(o, "layer", json_object_new_string(v->layer));
-	json_add(o, "args", json_str_or_null(v->args));
-	json_add(o, "condition", json_str_or_null(v->condition));
-	json_add(o, "condition_source", json_str_or_null(v->condition_source));
-	return o;
+	if (!v->layer) {
+		jw_null(w, "origin");
+		return;
+	}
+	jw_object(w, "origin");
+	jw_str_or_null(w, "function", v->function);
+	jw_str(w, "layer", v->layer);
+	jw_str_or_null(w, "args", v->args);
+	jw_str_or_null(w, "condition", v->condition);
+	jw_str_or_null(w, "condition_source", v->condition_source);
+	jw_close_object(w);
 }
 
-static json_object *states_json(const struct tfo_event *e)
+static void states_jw(struct jw *w, const struct tfo_event *e)
 {
-	json_object *a = json_object_new_array();
-
+	jw_array(w, "tcp_states");
 	for (int i = 0; i < e->nstates && i < TFO_MAX_STATES; i++)
-		json_object_array_add(a, json_object_new_string(
-						 tcp_state_name(e->states[i])));
-	return a;
+		jw_str(w, NULL, tcp_state_name(e->states[i]));
+	jw_close_array(w);
 }
 
+/* The per-send line: printed without json-c objects (see jsonw.h). */
 static void print_send_json(const struct tfo_report *r,
 			    const struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
-	json_object *o = json_object_new_object();
+	struct jw w;
 
-	json_add(o, "event", json_object_new_string("send"));
-	json_add(o, "case", json_str_or_null(v->case_name));
+	jw_begin(&w);
+	jw_str(&w, "event", "send");
+	jw_str_or_null(&w, "case", v->case_name);
 	if (v->attempt)
-		json_add(o, "attempt", json_object_new_int(v->attempt));
-	json_add(o, "pid", json_object_new_int((int)e->tgid));
-	json_add(o, "tid", json_object_new_int((int)e->tid));
-	json_add(o, "comm", json_object_new_string(e->comm));
-	json_add(o, "syscall", json_object_new_string(v->syscall));
-	json_add(o, "fd", json_object_new_int(e->fd));
-	json_add(o, "flags", json_object_new_int64(e->flags));
-	json_add(o, "libc_function", json_str_or_null(v->libc_func));
-	json_add(o, "libc_flags",
-		 v->libc_func ? json_object_new_int64(e->libc.flags) : NULL);
-	json_add(o, "libc_addrlen",
-		 v->libc_func ? json_object_new_int(e->libc.addrlen) : NULL);
-	json_add(o, "libc_status", json_object_new_string(v->libc_status));
-	json_add(o, "libc_why", json_str_or_null(v->libc_why));
-	json_add(o, "addrlen", json_object_new_int(e->addrlen));
-	json_add(o, "family",
-		 e->addrlen >= 2 ?
-			 json_object_new_string(family_name(e->family)) :
-			 NULL);
-	json_add(o, "ret", json_object_new_int64(e->ret));
-	json_add(o, "errno", json_str_or_null(v->err));
-	json_add(o, "outcome", json_object_new_string(v->outcome));
-	json_add(o, "outcome_detail", json_str_or_null(v->outcome_detail));
-	json_add(o, "nonblocking", json_object_new_boolean(e->nonblock));
-	json_add(o, "fastopen_connect",
-		 json_object_new_boolean(e->fastopen_connect));
-	json_add(o, "first_write", json_object_new_boolean(e->first_write));
-	json_add(o, "fastopen", tfo_fo_json(&v->fo));
-	json_add(o, "origin", origin_json(v));
-	json_add(o, "tcp_states", states_json(e));
-	json_add(o, "syn", json_object_new_boolean(e->syn.seen));
-	json_add(o, "syn_data",
-		 e->syn.seen ? json_object_new_boolean(e->syn.payload > 0) :
-			       NULL);
-	json_add(o, "syn_payload", json_object_new_int64(e->syn.payload));
-	json_add(o, "tfo_option", json_str_or_null(v->tfo_option));
-	json_add(o, "duration_us",
-		 json_object_new_uint64((e->ts_exit_ns - e->ts_enter_ns) /
-					1000));
+		jw_int(&w, "attempt", v->attempt);
+	jw_int(&w, "pid", (int)e->tgid);
+	jw_int(&w, "tid", (int)e->tid);
+	jw_str(&w, "comm", e->comm);
+	jw_str(&w, "syscall", v->syscall);
+	jw_int(&w, "fd", e->fd);
+	jw_int(&w, "flags", (long long)e->flags);
+	jw_str_or_null(&w, "libc_function", v->libc_func);
+	if (v->libc_func) {
+		jw_int(&w, "libc_flags", (long long)e->libc.flags);
+		jw_int(&w, "libc_addrlen", e->libc.addrlen);
+	} else {
+		jw_null(&w, "libc_flags");
+		jw_null(&w, "libc_addrlen");
+	}
+	jw_str(&w, "libc_status", v->libc_status);
+	jw_str_or_null(&w, "libc_why", v->libc_why);
+	jw_int(&w, "addrlen", e->addrlen);
+	jw_str(&w, "family", e->addrlen >= 2 ? family_name(e->family) : NULL);
+	jw_int(&w, "ret", (long long)e->ret);
+	jw_str_or_null(&w, "errno", v->err);
+	jw_str(&w, "outcome", v->outcome);
+	jw_str_or_null(&w, "outcome_detail", v->outcome_detail);
+	jw_bool(&w, "nonblocking", e->nonblock);
+	jw_bool(&w, "fastopen_connect", e->fastopen_connect);
+	jw_bool(&w, "first_write", e->first_write);
+	tfo_fo_jw(&w, "fastopen", &v->fo);
+	origin_jw(&w, v);
+	states_jw(&w, e);
+	jw_bool(&w, "syn", e->syn.seen);
+	if (e->syn.seen)
+		jw_bool(&w, "syn_data", e->syn.payload > 0);
+	else
+		jw_null(&w, "syn_data");
+	jw_int(&w, "syn_payload", (long long)e->syn.payload);
+	jw_str_or_null(&w, "tfo_option", v->tfo_option);
+	jw_uint(&w, "duration_us", (e->ts_exit_ns - e->ts_enter_ns) / 1000);
 	/* fentry/kprobe: send-path calls seen, and those past TFO_MAX_DEPTH */
-	json_add(o, "function_calls", json_object_new_int64(e->nfuncs));
-	json_add(o, "function_calls_untracked",
-		 json_object_new_int64(e->lost_frames));
-	json_add(o, "backend",
-		 json_object_new_string(backend_name(r->session->backend)));
-	json_print_line(o);
+	jw_int(&w, "function_calls", (long long)e->nfuncs);
+	jw_int(&w, "function_calls_untracked", (long long)e->lost_frames);
+	jw_str(&w, "backend", backend_name(r->session->backend));
+	jw_end_line(&w);
 }
 
 /* ------------------------------------------------------------- text */
@@ -570,7 +566,7 @@ static void report_fo_result(struct tfo_report *r, const struct tfo_event *e,
 	const char *opt = e->syn.seen ? tfo_option(&e->syn) : NULL;
 	struct fo_view fv;
 	char answer[200];
-	json_object *o;
+	struct jw w;
 
 	tfo_fo_decode(e, opt, &fv);
 	tfo_fo_account(r, e, &fv, true);
@@ -584,19 +580,17 @@ static void report_fo_result(struct tfo_report *r, const struct tfo_event *e,
 							       "state change");
 		return;
 	}
-	o = json_object_new_object();
-	json_add(o, "event", json_object_new_string("fastopen_result"));
-	json_add(o, "case", json_str_or_null(case_name));
-	json_add(o, "pid", json_object_new_int((int)e->tgid));
-	json_add(o, "tid", json_object_new_int((int)e->tid));
-	json_add(o, "comm", json_object_new_string(e->comm));
-	json_add(o, "syscall", json_object_new_string(sc));
-	json_add(o, "fd", json_object_new_int(e->fd));
-	json_add(o, "fastopen", tfo_fo_json(&fv));
-	json_add(o, "after_us",
-		 json_object_new_uint64((e->ts_exit_ns - e->ts_enter_ns) /
-					1000));
-	json_print_line(o);
+	jw_begin(&w);
+	jw_str(&w, "event", "fastopen_result");
+	jw_str_or_null(&w, "case", case_name);
+	jw_int(&w, "pid", (int)e->tgid);
+	jw_int(&w, "tid", (int)e->tid);
+	jw_str(&w, "comm", e->comm);
+	jw_str(&w, "syscall", sc);
+	jw_int(&w, "fd", e->fd);
+	tfo_fo_jw(&w, "fastopen", &fv);
+	jw_uint(&w, "after_us", (e->ts_exit_ns - e->ts_enter_ns) / 1000);
+	jw_end_line(&w);
 }
 
 void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
