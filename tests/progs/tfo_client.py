@@ -14,6 +14,12 @@ import os
 import socket
 import sys
 
+
+def say(line):
+    """One line in one write(2): tracer's JSON lines share this stdout, and
+    print() writes the text and its newline separately."""
+    os.write(1, (line + "\n").encode())
+
 PAYLOAD = b"tfo_client.py"
 
 
@@ -31,7 +37,7 @@ def main(argv):
         sys.exit("usage: tfo_client.py PORT [--plain]")
     to = ("127.0.0.1", int(argv[1]))
     fastopen = socket.MSG_FASTOPEN
-    print(f"tfo_client.py pid={os.getpid()}", flush=True)
+    say(f"tfo_client.py pid={os.getpid()}")
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         report("sendmsg", "tcp", fastopen, 0,

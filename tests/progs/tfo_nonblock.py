@@ -19,6 +19,12 @@ import select
 import socket
 import sys
 
+
+def say(line):
+    """One line in one write(2): tracer's JSON lines share this stdout, and
+    print() writes the text and its newline separately."""
+    os.write(1, (line + "\n").encode())
+
 REQUEST = b"GET / HTTP/1.0\r\n\r\n"
 
 
@@ -29,7 +35,7 @@ def one(to, keep_open):
         ret, err = s.sendto(REQUEST, socket.MSG_FASTOPEN, to), "none"
     except OSError as e:
         ret, err = -1, errno.errorcode.get(e.errno, str(e.errno))
-    print(f"sendto ret={ret} errno={err}", flush=True)
+    say(f"sendto ret={ret} errno={err}")
     if ret < 0:
         select.select([], [s], [], 5)
         s.send(REQUEST)
@@ -45,7 +51,7 @@ def main(argv):
     keep_open = "--keep-open" in argv
     argv = [a for a in argv if a != "--keep-open"]
     to = ("127.0.0.1", int(argv[1]))
-    print(f"tfo_nonblock.py pid={os.getpid()}", flush=True)
+    say(f"tfo_nonblock.py pid={os.getpid()}")
     kept = [one(to, keep_open) for _ in range(int(argv[2]) if len(argv) > 2
                                               else 2)]
     if keep_open:
