@@ -128,10 +128,14 @@ $(OUTPUT)/tests/%: tests/progs/%.c
 # dynamic (interpreter /lib/ld-musl-x86_64.so.1) and static.
 MUSL_CC ?= musl-gcc
 PROG_CFLAGS := -g -O2 -std=gnu11 $(WARN) -D_GNU_SOURCE
-TEST_PROGS += $(OUTPUT)/tests/tfo_client_static
-ifneq ($(shell command -v $(MUSL_CC) 2>/dev/null),)
-TEST_PROGS += $(OUTPUT)/tests/tfo_client_musl $(OUTPUT)/tests/tfo_client_musl_static
-endif
+TEST_PROGS += $(OUTPUT)/tests/tfo_client_static \
+	      $(OUTPUT)/tests/tfo_client_musl $(OUTPUT)/tests/tfo_client_musl_static
+# Looked for when the rule runs, not when make reads this file: in `make deps
+# test`, musl-tools is installed after that. Without it the program is not
+# built and its tests say so when they skip.
+musl_cc = if command -v $(MUSL_CC) >/dev/null; then \
+		$(MUSL_CC) $(PROG_CFLAGS) $(1) $< -o $@; \
+	else echo "  no $(MUSL_CC) (make deps installs musl-tools): $@ not built"; fi
 $(OUTPUT)/tests/%_static: tests/progs/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -140,12 +144,12 @@ $(OUTPUT)/tests/%_static: tests/progs/%.c
 $(OUTPUT)/tests/%_musl: tests/progs/%.c
 	$(call msg,MUSL-CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(MUSL_CC) $(PROG_CFLAGS) $< -o $@
+	$(Q)$(call musl_cc,)
 
 $(OUTPUT)/tests/%_musl_static: tests/progs/%.c
 	$(call msg,MUSL-CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(MUSL_CC) $(PROG_CFLAGS) -static $< -o $@
+	$(Q)$(call musl_cc,-static)
 
 test-progs: $(TEST_PROGS)
 

@@ -753,10 +753,10 @@ static void print_kernel_answer(const struct tfo_report *r)
 	if (!who_rejects(r) || strcmp(who_rejects(r), "kernel") != 0)
 		return;
 	if (r->rejected_fastopen)
-		printf("  answer: the kernel, not glibc, rejects these sends: "
+		printf("  answer: the kernel, not libc, rejects these sends: "
 		       "MSG_FASTOPEN reaches the kernel unchanged.\n");
 	else
-		printf("  answer: the kernel, not glibc, rejects these sends: "
+		printf("  answer: the kernel, not libc, rejects these sends: "
 		       "libc passed their flags unchanged.\n");
 }
 
