@@ -119,10 +119,12 @@ man: $(MAN_PAGES)
 
 # Test helper programs (traffic generators traced by the tests).
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(wildcard tests/progs/*.c))
-$(OUTPUT)/tests/%: tests/progs/%.c
+# TEST_PROG_EXTRA: sources linked into every test program (make sanitize).
+TEST_PROG_EXTRA ?=
+$(OUTPUT)/tests/%: tests/progs/%.c $(TEST_PROG_EXTRA)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(TEST_PROG_EXTRA) -o $@
 
 # tfo_client through other C libraries: static glibc, and musl (musl-tools)
 # dynamic (interpreter /lib/ld-musl-x86_64.so.1) and static.
@@ -230,6 +232,9 @@ SAN_OUTPUT := $(OUTPUT)/sanitize
 # clang: gcc 12's combined ASan+UBSan runtime prints UBSan reports on stderr
 # whatever log_path says, and tests/sanitize.sh finds reports by their files.
 SAN_CC ?= clang
+# The test programs run under tracer's ptrace, where LeakSanitizer cannot:
+# see tests/sanitize_progs.c.
+SAN_PROG_EXTRA := tests/sanitize_progs.c
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	     -fno-omit-frame-pointer
 DEPS += libclang-rt-14-dev
@@ -237,14 +242,15 @@ DEPS += libclang-rt-14-dev
 
 # The objects do not depend on the compiler: a build with other flags starts over.
 sanitize-build:
-	$(Q)flags='$(SAN_CC) $(SAN_FLAGS)'; \
+	$(Q)flags='$(SAN_CC) $(SAN_FLAGS) $(SAN_PROG_EXTRA)'; \
 	if [ "$$(cat $(SAN_OUTPUT)/.flags 2>/dev/null)" != "$$flags" ]; then \
 		rm -rf $(SAN_OUTPUT) && mkdir -p $(SAN_OUTPUT) && \
 		echo "$$flags" > $(SAN_OUTPUT)/.flags; \
 	fi
 	$(Q)CC=$(SAN_CC) CFLAGS='-g -O1 $(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)' \
 		$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) \
-		TRACER_BIN=$(SAN_OUTPUT)/tracer $(SAN_OUTPUT)/tracer test-progs
+		TRACER_BIN=$(SAN_OUTPUT)/tracer TEST_PROG_EXTRA=$(SAN_PROG_EXTRA) \
+		$(SAN_OUTPUT)/tracer test-progs
 
 sanitize: sanitize-build
 	$(Q)SANITIZE_OUTPUT=$(SAN_OUTPUT) tests/sanitize.sh $(SANITIZE_FILTER)
