@@ -560,12 +560,31 @@ def limited_runs(limit, values, commands):
                 eq(errors[0]["exit"], proc.returncode,
                    f"{what}: exit in the error object")
                 eq(err.strip(), "", f"{what}: stderr")
+                message = errors[0]["error"]
             else:
                 lines = err.strip("\n").splitlines()
                 check(len(lines) == 1 and lines[0].startswith("Error:"),
                       f"{what}: expected one 'Error:' line on stderr, got"
                       f" {err!r}")
+                message = lines[0]
+            check_limit_named(what, proc.returncode, message)
     return results
+
+
+RESOURCE_ERRORS = ("Too many open files", "out of memory",
+                   "Cannot allocate memory")
+
+
+def check_limit_named(what, code, message):
+    """A limit of the process is a runtime failure (exit 1) that names the
+    resource, never a kernel feature reported missing (exit 3): the kernel
+    has its BTF, the limit only stopped tracer reading it."""
+    if os.path.exists("/sys/kernel/btf/vmlinux"):
+        check("needs vmlinux BTF" not in message,
+              f"{what}: a limit reported as a missing kernel feature:"
+              f" {message}")
+    if any(r in message for r in RESOURCE_ERRORS):
+        eq(code, 1, f"{what}: exit code of a resource error: {message}")
 
 
 def summary(results):

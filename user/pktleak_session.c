@@ -88,7 +88,8 @@ static int attach_extra(struct pkt_session *s)
 	l = bpf_program__attach_kprobe(s->skel->progs.pkt_kretprobe_rcv, true,
 				       "tpacket_rcv");
 	if (add_link(s, l))
-		return fail(EXIT_NOSUPPORT, "kretprobe on tpacket_rcv: %s",
+		return fail(attach_exit_code(errno),
+			    "kretprobe on tpacket_rcv: %s",
 			    strerror(errno));
 	return 0;
 }
@@ -130,7 +131,7 @@ int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o)
 	err = pktleak_bpf__attach(s->skel);
 	if (err)
 		return fail(
-			EXIT_NOSUPPORT,
+			attach_exit_code(err),
 			"cannot attach the pktleak BPF programs (%s backend): %s",
 			backend_name(s->backend), strerror(-err));
 	err = attach_extra(s);

@@ -91,7 +91,7 @@ set_failed(struct feature *f, int err, const char *fmt, ...)
 		 errno_name(err));
 }
 
-static struct btf *probe_btf(struct feature *f)
+static struct btf *probe_btf(struct feature *f, int *btf_errno)
 {
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	int err = errno;
@@ -100,11 +100,22 @@ static struct btf *probe_btf(struct feature *f)
 		set_ok(f);
 		return vmlinux;
 	}
-	if (access(VMLINUX_BTF, F_OK))
+	if (access(VMLINUX_BTF, F_OK)) {
+		*btf_errno = err;
 		set_missing(f, VMLINUX_BTF
 			    " missing (CONFIG_DEBUG_INFO_BTF off?)");
-	else
-		set_failed(f, err, "loading " VMLINUX_BTF " failed");
+		return NULL;
+	}
+	/* libbpf tries its other paths after this one and reports ESRCH for
+	 * them all: parse the file alone for the real reason (e.g. ENOMEM). */
+	vmlinux = btf__parse_raw(VMLINUX_BTF);
+	if (vmlinux) {
+		btf__free(vmlinux);
+	} else if (errno) {
+		err = errno;
+	}
+	*btf_errno = err;
+	set_failed(f, err, "loading " VMLINUX_BTF " failed");
 	return NULL;
 }
 
@@ -480,7 +491,7 @@ void probe_kernel(struct kernel_features *kf)
 	if (uname(&uts) == 0)
 		snprintf(kf->release, sizeof(kf->release), "%s", uts.release);
 
-	vmlinux = probe_btf(&kf->btf);
+	vmlinux = probe_btf(&kf->btf, &kf->btf_errno);
 	log_lap("btf", &mark);
 	probe_fentry(&kf->fentry, vmlinux);
 	log_lap("fentry/fexit", &mark);
@@ -577,6 +588,14 @@ int backend_select(const struct kernel_features *kf, enum backend requested,
 	char gap[256];
 	char skipped[768] = "";
 
+	/* Every backend needs the kernel's BTF (CO-RE): a parse that ran out
+	 * of memory is a limit of this process, not of the kernel. */
+	if (kf->btf_errno == ENOMEM) {
+		snprintf(why, why_len,
+			 "out of memory parsing the kernel's BTF (" VMLINUX_BTF
+			 "): is the address space limited (ulimit -v)?");
+		return EXIT_RUNTIME;
+	}
 	if (requested != BACKEND_AUTO) {
 		if (backend_gap(kf, requested, gap, sizeof(gap))) {
 			snprintf(why, why_len, "%s backend unavailable: %s",

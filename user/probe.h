@@ -17,6 +17,7 @@ struct btf;
 struct kernel_features {
 	char release[65]; /* uname -r */
 	struct feature btf; /* /sys/kernel/btf/vmlinux loads */
+	int btf_errno; /* why it did not (ENOMEM: address space limit) */
 	struct feature
 		fentry; /* fentry+fexit program really loads and attaches */
 	struct feature kprobe; /* kprobe+kretprobe really attach */
@@ -47,7 +48,8 @@ void kernel_features_release(struct kernel_features *kf);
  * tracepoint in that order). On success returns 0, sets *chosen and writes
  * a human reason to @why ("fentry: program load refused with EPERM; kprobe:
  * ..."). If the requested backend (or every backend) is unavailable, returns
- * EXIT_NOSUPPORT with the reason in @why.
+ * EXIT_NOSUPPORT with the reason in @why (EXIT_RUNTIME if the BTF parse ran
+ * out of memory).
  */
 int backend_select(const struct kernel_features *kf, enum backend requested,
 		   enum backend *chosen, char *why, size_t why_len);

@@ -112,6 +112,19 @@ void destroy_links(struct bpf_link **links, int *nlinks)
 	*nlinks = 0;
 }
 
+int attach_exit_code(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case EMFILE:
+	case ENFILE:
+	case ENOMEM:
+	case ENOSPC:
+		return EXIT_RUNTIME;
+	default:
+		return EXIT_NOSUPPORT;
+	}
+}
+
 int open_ring_buffer(struct bpf_map *events, ring_buffer_sample_fn fn,
 		     void *ctx, struct ring_buffer **rb)
 {

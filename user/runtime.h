@@ -42,6 +42,12 @@ int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid);
 int keep_link(struct bpf_link **links, int *nlinks, int max,
 	      struct bpf_link *link);
 void destroy_links(struct bpf_link **links, int *nlinks);
+/*
+ * The exit code for a failed BPF attach with errno @err (either sign): a
+ * resource running out (fd table, memory) is a runtime failure, anything
+ * else a kernel that refuses the hook (missing privilege or feature).
+ */
+int attach_exit_code(int err);
 /* A ring buffer on @events calling @fn(@ctx, ...); 0 or an exit code. */
 int open_ring_buffer(struct bpf_map *events, ring_buffer_sample_fn fn,
 		     void *ctx, struct ring_buffer **rb);

@@ -220,12 +220,13 @@ static int attach_kprobes(struct tfo_session *s)
 		entry = bpf_program__attach_kprobe(s->skel->progs.tfo_kprobe,
 						   false, s->funcs[i]);
 		if (add_link(s, entry))
-			return fail(EXIT_NOSUPPORT, "kprobe on %s: %s",
+			return fail(attach_exit_code(errno), "kprobe on %s: %s",
 				    s->funcs[i], strerror(errno));
 		ret = bpf_program__attach_kprobe(s->skel->progs.tfo_kretprobe,
 						 true, s->funcs[i]);
 		if (add_link(s, ret))
-			return fail(EXIT_NOSUPPORT, "kretprobe on %s: %s",
+			return fail(attach_exit_code(errno),
+				    "kretprobe on %s: %s",
 				    s->funcs[i], strerror(errno));
 	}
 	return 0;
@@ -296,7 +297,7 @@ static int load_and_attach(struct tfo_session *s,
 	err = tfo_bpf__attach(s->skel);
 	if (err)
 		return fail(
-			EXIT_NOSUPPORT,
+			attach_exit_code(err),
 			"cannot attach the tfo BPF programs (%s backend): %s",
 			backend_name(s->backend), strerror(-err));
 	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
