@@ -446,6 +446,20 @@ def test_output_file():
             contains(f.readline(), "backend", f"{out}: first line", res)
 
 
+def test_output_file_help():
+    """`-o FILE CMD --help`: the help is for the reader, on stdout; no FILE
+    is left behind for it."""
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "events")
+        for cmd in ("tfo", "pktleak", "probe"):
+            res = tracer("-o", out, cmd, "--help")
+            exit_code(res, 0)
+            contains(res.out, f"{cmd}", "help on stdout", res)
+            check(res.out.startswith("Usage:"), f"{cmd}: help on stdout",
+                  res)
+            check(not os.path.exists(out), f"{cmd} --help left {out}", res)
+
+
 def test_output_file_errors():
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "events")

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "output.h"
 #include "tracer.h"
@@ -53,8 +55,12 @@ int fail(int code, const char *fmt, ...)
 	return code;
 }
 
+static FILE *terminal; /* stdout before -o FILE */
+static const char *created; /* -o FILE, if output_open() created it */
+
 int output_open(const char *path)
 {
+	bool existed = access(path, F_OK) == 0;
 	/* "e": O_CLOEXEC, the programs tracer starts do not inherit it. */
 	FILE *f = fopen(path, "we");
 
@@ -68,8 +74,23 @@ int output_open(const char *path)
 	 * manual): pointing it at FILE sends every print of every command
 	 * there, and leaves fd 1 to the traced program, which inherits it.
 	 */
+	terminal = stdout;
+	created = existed ? NULL : path;
 	stdout = f;
 	return 0;
+}
+
+FILE *output_for_help(void)
+{
+	if (!terminal)
+		return stdout;
+	if (created)
+		unlink(created);
+	fclose(stdout);
+	stdout = terminal;
+	terminal = NULL;
+	created = NULL;
+	return stdout;
 }
 
 void warn(const char *fmt, ...)

@@ -22,6 +22,11 @@ int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
  * it runs. Returns 0 or an exit code after an error.
  */
 int output_open(const char *path);
+/*
+ * --help: the terminal's stdout even under -o FILE, which is removed again if
+ * output_open() created it (nothing was traced into it).
+ */
+FILE *output_for_help(void);
 
 /* Warning on stderr in both modes (never pollutes JSON stdout). */
 void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

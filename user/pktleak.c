@@ -281,7 +281,7 @@ static int parse_opts(int argc, char **argv, struct pktleak_opts *o)
 	while ((c = getopt_long(argc, argv, pktleak_options.shortopts, longopts,
 				NULL)) != -1) {
 		if (c == 'h') {
-			usage(stdout);
+			usage(output_for_help());
 			return -1;
 		}
 		if (c == ':')

@@ -790,7 +790,7 @@ int probe_parse_args(int argc, char **argv)
 				probe_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			probe_usage(stdout);
+			probe_usage(output_for_help());
 			return -1;
 		default:
 			if (optopt)

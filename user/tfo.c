@@ -103,7 +103,7 @@ static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 			o->libc = true;
 			break;
 		case 'h':
-			usage(stdout);
+			usage(output_for_help());
 			return -1;
 		case ':':
 			return fail(EXIT_USAGE, "option '%s' needs an argument",
