@@ -39,12 +39,17 @@ static __always_inline void follow_fork(struct task_struct *parent,
 	bpf_map_update_elem(&traced_tgids, &child_tgid, &one, BPF_ANY);
 }
 
+/*
+ * The process ends with its last thread, not with its leader: the leader may
+ * call pthread_exit() first, and de_thread() kills it when another thread
+ * execs. do_exit() takes the thread off signal->live before it fires
+ * sched_process_exit, so live is 0 here for the last one.
+ */
 static __always_inline void forget_exit(struct task_struct *task)
 {
 	__u32 tgid = BPF_CORE_READ(task, tgid);
 
-	/* Only the group leader's exit ends the process. */
-	if ((__u32)BPF_CORE_READ(task, pid) == tgid)
+	if (BPF_CORE_READ(task, signal, live.counter) == 0)
 		bpf_map_delete_elem(&traced_tgids, &tgid);
 }
 

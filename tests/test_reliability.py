@@ -821,3 +821,34 @@ def test_pid_reused_ends_with_the_first_process():
     eq(find(events, event="send"), [],
        "send events (the only sender was the PID's second process)")
     note(f"PID {first.pid} reused; tracer ended {lag:.2f} s after SIGCONT")
+
+
+# ------------------------------------------------- the leader goes first
+
+def _leader_gone(mode):
+    need_root()
+    res = run(in_netns(tracer_argv("-j", "tfo", "--",
+                                   prog("tfo_thread_leader"), mode,
+                                   str(CLOSED_PORT))), timeout=60)
+    exit_code(res, 0)
+    events = res.json()
+    mine = [e for e in events if "event" not in e]
+    check(len(mine) == 1, f"one line from tfo_thread_leader: {mine}", res)
+    sends = find(events, event="send")
+    eq(len(sends), mine[0]["sends"], "send events", res)
+    eq({e["pid"] for e in sends}, {mine[0]["pid"]}, "pid of the sends", res)
+    verdict = find_one(events, what="verdict", event="verdict", res=res)
+    eq(verdict["sends"], mine[0]["sends"], "verdict's send count", res)
+
+
+def test_tfo_leader_exits_first():
+    """`tfo -- P` where P's first thread calls pthread_exit() and another
+    thread sends afterwards: the process is still traced (its end is its
+    last thread's exit, not its leader's)."""
+    _leader_gone("exit")
+
+
+def test_tfo_exec_from_a_thread():
+    """`tfo -- P` where a second thread execs a program that sends
+    (de_thread() kills the old leader; the pid stays): every send seen."""
+    _leader_gone("exec")

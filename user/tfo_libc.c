@@ -618,8 +618,9 @@ static void on_exec(void *ctx, pid_t tgid, bool new_leader)
 		/* Its perf events were bound to the old leader, gone with it. */
 		if (p)
 			drop_links(p);
-		/* The old leader's exit took the process out of the traced
-		 * set (forget_exit() in common.bpf.h): put it back. */
+		/* forget_exit() (common.bpf.h) keeps the process traced
+		 * through its leader's exit; putting it back costs nothing
+		 * and covers a kernel where that check would not hold. */
 		tfo_session_trace(lp->s, tgid);
 	}
 	if (!libc_predict(tgid, &f, why, sizeof(why)))
