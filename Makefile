@@ -121,7 +121,7 @@ man: $(MAN_PAGES)
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(wildcard tests/progs/*.c))
 # TEST_PROG_EXTRA: sources linked into every test program (make sanitize).
 TEST_PROG_EXTRA ?=
-$(OUTPUT)/tests/%: tests/progs/%.c $(TEST_PROG_EXTRA)
+$(OUTPUT)/tests/%: tests/progs/%.c $(TEST_PROG_EXTRA) $(wildcard tests/progs/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(TEST_PROG_EXTRA) -o $@

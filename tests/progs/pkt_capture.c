@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXPERIMENTAL_ETHERTYPE 0x88b5
+#include "test_frame.h"
 
 static void wait_for_file(void)
 {
@@ -35,38 +35,11 @@ static void wait_for_file(void)
 
 static int send_frames(const char *ifname, int n)
 {
-	struct sockaddr_ll to = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = (int)if_nametoindex(ifname),
-		.sll_halen = ETH_ALEN,
-		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
-	};
-	unsigned char frame[ETH_ZLEN] = {
-		0xff,
-		0xff,
-		0xff,
-		0xff,
-		0xff,
-		0xff, /* broadcast */
-		0x02,
-		0x00,
-		0x00,
-		0x00,
-		0x00,
-		0x01, /* locally administered */
-		EXPERIMENTAL_ETHERTYPE >> 8,
-		EXPERIMENTAL_ETHERTYPE & 0xff,
-	};
+	int ifindex = (int)if_nametoindex(ifname);
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 
-	if (fd < 0 || !to.sll_ifindex)
+	if (fd < 0 || !ifindex || send_test_frames(fd, ifindex, 0x01, n))
 		return -1;
-	for (int i = 0; i < n; i++) {
-		frame[ETH_HLEN] = (unsigned char)i;
-		if (sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&to,
-			   sizeof(to)) < 0)
-			return -1;
-	}
 	return fd;
 }
 

@@ -26,7 +26,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define EXPERIMENTAL_ETHERTYPE 0x88b5
+#include "test_frame.h"
+
 #define WANTED_SRC_LAST 0x02
 #define UNWANTED_SRC_LAST 0x03
 
@@ -61,40 +62,6 @@ static int attach_filter(int fd)
 			  sizeof(prog));
 }
 
-static int send_frames(int fd, int ifindex, unsigned char src_last, int n)
-{
-	struct sockaddr_ll to = {
-		.sll_family = AF_PACKET,
-		.sll_ifindex = ifindex,
-		.sll_halen = ETH_ALEN,
-		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
-	};
-	unsigned char frame[ETH_ZLEN] = {
-		0xff,
-		0xff,
-		0xff,
-		0xff,
-		0xff,
-		0xff,
-		0x02,
-		0x00,
-		0x00,
-		0x00,
-		0x00,
-		src_last,
-		EXPERIMENTAL_ETHERTYPE >> 8,
-		EXPERIMENTAL_ETHERTYPE & 0xff,
-	};
-
-	for (int i = 0; i < n; i++) {
-		frame[ETH_HLEN] = (unsigned char)i;
-		if (sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&to,
-			   sizeof(to)) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned long long total = 0, other = 0, rejected = 0, wanted = 0;
@@ -122,13 +89,13 @@ int main(int argc, char **argv)
 	}
 	usleep((useconds_t)atoi(argv[3]) * 1000);
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) ||
-	    send_frames(sender, peer, UNWANTED_SRC_LAST, atoi(argv[5]))) {
+	    send_test_frames(sender, peer, UNWANTED_SRC_LAST, atoi(argv[5]))) {
 		perror("bind/send");
 		return 1;
 	}
 	usleep((useconds_t)atoi(argv[4]) * 1000);
 	if (attach_filter(fd) ||
-	    send_frames(sender, peer, WANTED_SRC_LAST, atoi(argv[6]))) {
+	    send_test_frames(sender, peer, WANTED_SRC_LAST, atoi(argv[6]))) {
 		perror("filter/send");
 		return 1;
 	}

@@ -17,31 +17,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define EXPERIMENTAL_ETHERTYPE 0x88b5
+#include "test_frame.h"
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_ll to = {
-		.sll_family = AF_PACKET,
-		.sll_halen = ETH_ALEN,
-		.sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
-	};
-	unsigned char frame[ETH_ZLEN] = {
-		0xff,
-		0xff,
-		0xff,
-		0xff,
-		0xff,
-		0xff, /* broadcast */
-		0x02,
-		0x00,
-		0x00,
-		0x00,
-		0x00,
-		0x09, /* locally administered */
-		EXPERIMENTAL_ETHERTYPE >> 8,
-		EXPERIMENTAL_ETHERTYPE & 0xff,
-	};
+	struct sockaddr_ll to;
+	unsigned char frame[ETH_ZLEN];
 	struct timespec next;
 	long rate, period_ns;
 	int fd;
@@ -50,7 +31,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s IFACE RATE(1..100000)\n", argv[0]);
 		return 2;
 	}
-	to.sll_ifindex = (int)if_nametoindex(argv[1]);
+	to = test_frame_to((int)if_nametoindex(argv[1]));
+	test_frame(frame, 0x09);
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0 || !to.sll_ifindex) {
 		perror(argv[1]);
@@ -59,9 +41,7 @@ int main(int argc, char **argv)
 	period_ns = 1000000000L / rate;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (unsigned int seq = 0;; seq++) {
-		frame[ETH_HLEN] = (unsigned char)seq;
-		if (sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&to,
-			   sizeof(to)) < 0 &&
+		if (send_test_frame(fd, &to, frame, (unsigned char)seq) < 0 &&
 		    errno != ENOBUFS) {
 			perror("sendto");
 			return 1;
