@@ -89,8 +89,7 @@ static int attach_extra(struct pkt_session *s)
 				       "tpacket_rcv");
 	if (add_link(s, l))
 		return fail(attach_exit_code(errno),
-			    "kretprobe on tpacket_rcv: %s",
-			    strerror(errno));
+			    "kretprobe on tpacket_rcv: %s", strerror(errno));
 	return 0;
 }
 

@@ -226,8 +226,8 @@ static int attach_kprobes(struct tfo_session *s)
 						 true, s->funcs[i]);
 		if (add_link(s, ret))
 			return fail(attach_exit_code(errno),
-				    "kretprobe on %s: %s",
-				    s->funcs[i], strerror(errno));
+				    "kretprobe on %s: %s", s->funcs[i],
+				    strerror(errno));
 	}
 	return 0;
 }

@@ -41,8 +41,8 @@ static const char *port_arg;
 static int send_all(void)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons((unsigned short)atoi(
-					  port_arg)),
+				  .sin_port =
+					  htons((unsigned short)atoi(port_arg)),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	char line[128];
 	int last = 0;
