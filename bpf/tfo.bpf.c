@@ -295,7 +295,9 @@ static __always_inline void read_fo_syn(struct sock *sk,
 	fo->syn_data = BPF_CORE_READ_BITFIELD_PROBED(tp, syn_data);
 	fo->no_cookie_opt =
 		BPF_CORE_READ_BITFIELD_PROBED(tp, fastopen_no_cookie);
-	fo->active_disabled = active_tfo_disabled(sk);
+	/* a SYN with a Fast Open option was not disabled when it was built;
+	 * its own timeout may have set the counter since (a blocking send) */
+	fo->active_disabled = !fo->syn_fastopen && active_tfo_disabled(sk);
 	read_fo_answer(sk, fo);
 }
 

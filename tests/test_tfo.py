@@ -790,6 +790,53 @@ def test_answer_after_the_syscall():
     eq(v["netstat_disagreements"], [], "netstat vs BPF")
 
 
+
+# A route whose frames vanish: a veth pair whose far end takes nothing for
+# this MAC (a fixed neighbour entry, so no ARP is needed either).
+BLACKHOLE_NETNS = (
+    "ip link set lo up && ip link add bh0 type veth peer name bh1 &&"
+    " ip addr add 10.9.9.1/24 dev bh0 && ip link set bh0 up &&"
+    " ip link set bh1 up &&"
+    " ip neigh add 10.9.9.2 lladdr 02:00:00:00:00:99 dev bh0 &&"
+    " sysctl -qw net.ipv4.tcp_fastopen=1"
+    " net.ipv4.tcp_fastopen_blackhole_timeout_sec=3600 && exec \"$@\"")
+
+
+def test_blackhole_detection():
+    """A Fast Open SYN that times out (TCP_SYNCNT 1, about 3 s) sets off
+    blackhole detection; the next MSG_FASTOPEN send in the namespace sends a
+    plain SYN. tracer says: the first got no handshake (timed_out) and was
+    not itself disabled, the second was (active_disabled), and netstat's
+    ActiveFail and Blackhole moved by one, in agreement with BPF."""
+    need_root()
+    if not os.path.exists("/proc/sys/net/ipv4/tcp_fastopen_blackhole_"
+                          "timeout_sec"):
+        skip("no net.ipv4.tcp_fastopen_blackhole_timeout_sec here")
+    res = run(["unshare", "-n", "sh", "-c", BLACKHOLE_NETNS, "sh",
+               *traced(python(), os.path.join(SRC_PROGS, "tfo_blackhole.py"),
+                       "10.9.9.2",
+                       "80")], timeout=60)
+    exit_code(res, 0)
+    events = res.json()
+    mine = {e["send"]: e["errno"] for e in events if "send" in e}
+    eq(mine, {1: "ETIMEDOUT", 2: "EINPROGRESS"}, "the program's sends", res)
+    sends = find(events, event="send")
+    eq([e["errno"] for e in sends], ["ETIMEDOUT", "EINPROGRESS"],
+       "send events", res)
+    fields(sends[0]["fastopen"], "1st send (times out)", cookie="request",
+           data_acked=None, no_answer="timed_out", active_disabled=False,
+           answer_from="syscall")
+    fields(sends[1]["fastopen"], "2nd send (Fast Open paused)",
+           cookie="none", data_in_syn=0, active_disabled=True)
+    v = _verdict(events)
+    fields(v["fastopen"], "verdict fastopen", attempts=2, fell_back=0,
+           data_acked=0, active_disabled=1)
+    fields(v["netstat"], "netstat", TCPFastOpenActiveFail=1,
+           TCPFastOpenBlackhole=1, TCPFastOpenActive=0)
+    check(not [d for d in v["netstat_disagreements"]
+               if d.startswith("TCPFastOpenActiveFail ")],
+          f"ActiveFail disagrees: {v['netstat_disagreements']}", res)
+
 # --------------------------------------------- the server side: accept events
 
 def test_traced_server_accepts():

@@ -10,6 +10,7 @@
 #define TFO_CLIENT_NO_COOKIE 0x4 /* net.ipv4.tcp_fastopen */
 #define KERNEL_TCP_SYN_SENT 2
 #define KERNEL_TCP_CLOSE 7
+#define KERNEL_TCP_ESTABLISHED 1
 
 /* enum tcp_fastopen_client_fail (include/uapi/linux/tcp.h) */
 static const char *const fail_reasons[] = {
@@ -64,11 +65,46 @@ static const char *answer_from(__u8 settled_by)
 	}
 }
 
+/* Whether the socket reached ESTABLISHED during the call. */
+static bool established_in_call(const struct tfo_event *e)
+{
+	for (unsigned int i = 0; i < e->nstates && i < TFO_MAX_STATES; i++)
+		if (e->states[i] == KERNEL_TCP_ESTABLISHED)
+			return true;
+	return false;
+}
+
+/*
+ * The connection never got past SYN_SENT, so no SYN-ACK answered the Fast
+ * Open option: closed, reset or timed out there (read at the state change),
+ * or a call that waited and saw it end in CLOSE. fastopen_client_fail 2 and
+ * 3 are set only while processing a SYN-ACK (tcp_rcv_fastopen_synack()).
+ */
+static const char *no_answer(const struct tfo_event *e)
+{
+	const struct tfo_fastopen *fo = &e->fo;
+
+	if (fo->syn_data_acked || fo->client_fail >= 2)
+		return NULL;
+	if (fo->settled_by == TFO_SETTLED_STATE)
+		return fo->closed_from == KERNEL_TCP_SYN_SENT ? "closed" : NULL;
+	if (fo->settled_by != TFO_SETTLED_SYSCALL ||
+	    fo->state != KERNEL_TCP_CLOSE || established_in_call(e))
+		return NULL;
+	switch (errno_of(e->ret)) {
+	case ECONNREFUSED: /* tcp_reset() in SYN_SENT */
+		return "refused";
+	case ETIMEDOUT: /* tcp_write_timeout(): SYN retries ran out */
+		return "timed_out";
+	default:
+		return "closed";
+	}
+}
+
 void tfo_fo_decode(const struct tfo_event *e, const char *tfo_option,
 		   struct fo_view *fv)
 {
 	const struct tfo_fastopen *fo = &e->fo;
-	bool closed_early;
 
 	memset(fv, 0, sizeof(*fv));
 	fv->data_acked = -1;
@@ -86,11 +122,8 @@ void tfo_fo_decode(const struct tfo_event *e, const char *tfo_option,
 	fv->no_cookie_why = fv->no_cookie ? no_cookie_why(e) : NULL;
 	fv->active_disabled = fo->active_disabled;
 	fv->answer_from = answer_from(fo->settled_by);
-	/* Closed, reset or timed out in SYN_SENT: no answer ever came. */
-	closed_early = fo->settled_by == TFO_SETTLED_STATE &&
-		       fo->closed_from == KERNEL_TCP_SYN_SENT &&
-		       !fo->syn_data_acked && fo->client_fail < 2;
-	if (fv->answer_from && !closed_early)
+	fv->no_answer = fv->answer_from ? no_answer(e) : NULL;
+	if (fv->answer_from && !fv->no_answer)
 		fv->data_acked = fo->syn_data_acked;
 }
 
@@ -118,7 +151,15 @@ static void syn_text(const struct fo_view *fv, char *buf, size_t len)
 void tfo_fo_answer_text(const struct fo_view *fv, bool nonblock, char *buf,
 			size_t len)
 {
-	if (fv->data_acked < 0 && fv->answer_from)
+	if (fv->no_answer && !strcmp(fv->no_answer, "refused"))
+		snprintf(buf, len,
+			 "no handshake: the SYN was refused with a reset "
+			 "(ECONNREFUSED)");
+	else if (fv->no_answer && !strcmp(fv->no_answer, "timed_out"))
+		snprintf(buf, len,
+			 "no handshake: no SYN-ACK came before the SYN "
+			 "retries ran out (ETIMEDOUT)");
+	else if (fv->no_answer)
 		snprintf(buf, len,
 			 "the connection closed before any answer came");
 	else if (fv->data_acked < 0)
@@ -236,6 +277,7 @@ void tfo_fo_jw(struct jw *w, const char *key, const struct fo_view *fv)
 	jw_str(w, "no_cookie_reason", fv->no_cookie_why);
 	jw_bool(w, "active_disabled", fv->active_disabled);
 	jw_str(w, "answer_from", fv->answer_from);
+	jw_str(w, "no_answer", fv->no_answer);
 	jw_close_object(w);
 }
 
@@ -357,6 +399,14 @@ void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
 static void count_answer(struct tfo_fo_stats *st, struct tfo_bpf_counts *bc,
 			 const struct fo_view *fv)
 {
+	if (fv->no_answer) {
+		st->no_answer++;
+		/* tcp_fastopen_active_detect_blackhole() counts these */
+		if (bc && !strcmp(fv->no_answer, "timed_out") &&
+		    (strcmp(fv->cookie, "none") || fv->data_in_syn))
+			bc->syn_timeouts++;
+		return;
+	}
 	if (fv->data_acked < 0) {
 		st->pending++;
 		return;
@@ -422,10 +472,14 @@ static int crosschecks(const struct tfo_netns *ns, struct crosscheck *c)
 				    "SYNs whose data the SYN-ACK acked",
 				    "untraced sockets of the namespace count "
 				    "too" };
-	c[1] = (struct crosscheck){ TFO_CTR_ACTIVE_FAIL, ns->bpf.data_failed,
-				    "SYNs whose data was not acked",
-				    "blackhole timeouts and untraced sockets "
-				    "count too" };
+	c[1] = (struct crosscheck){
+		TFO_CTR_ACTIVE_FAIL, ns->bpf.data_failed + ns->bpf.syn_timeouts,
+		"SYNs whose data was not acked or that timed "
+		"out",
+		"a Fast Open connection's third timeout "
+		"after the handshake, and untraced sockets, "
+		"count too"
+	};
 	c[2] = (struct crosscheck){
 		TFO_CTR_COOKIE_REQD, ns->bpf.cookie_requests,
 		"cookie requests sent",
@@ -533,11 +587,12 @@ void tfo_fo_verdict_text(struct tfo_report *r)
 	       st->attempts == 1 ? "" : "s");
 	if (st->attempts)
 		printf(": %d with data in the SYN, %d acked; %d fell back to "
-		       "a regular handshake (%d cookie request%s)%s%d not "
+		       "a regular handshake (%d cookie request%s); %d got no "
+		       "handshake (refused, timed out or closed first); %d not "
 		       "known",
 		       st->data_in_syn, st->data_acked, st->fell_back,
 		       st->cookie_requests, st->cookie_requests == 1 ? "" : "s",
-		       "; ", st->pending);
+		       st->no_answer, st->pending);
 	if (st->no_cookie)
 		printf("; %d sent data without a cookie", st->no_cookie);
 	if (st->active_disabled)
@@ -646,6 +701,7 @@ void tfo_fo_verdict_json(struct tfo_report *r, json_object *o)
 	json_add(fo, "data_in_syn", json_object_new_int(st->data_in_syn));
 	json_add(fo, "data_acked", json_object_new_int(st->data_acked));
 	json_add(fo, "fell_back", json_object_new_int(st->fell_back));
+	json_add(fo, "no_handshake", json_object_new_int(st->no_answer));
 	json_add(fo, "not_known", json_object_new_int(st->pending));
 	json_add(fo, "cookie_requests",
 		 json_object_new_int(st->cookie_requests));

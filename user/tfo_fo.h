@@ -27,6 +27,8 @@ struct fo_view {
 	const char *no_cookie_why;
 	bool active_disabled;
 	const char *answer_from; /* where the answer was read, or NULL */
+	/* No handshake: "refused" (RST), "timed_out" or "closed"; or NULL. */
+	const char *no_answer;
 };
 
 /* "success", "in_progress" or "rejected". */

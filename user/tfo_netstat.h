@@ -38,6 +38,7 @@ struct tfo_bpf_counts {
 	int attempts;
 	int data_acked; /* syn_data_acked: TCPFastOpenActive */
 	int data_failed; /* data_not_acked, syn_retransmitted: ActiveFail */
+	int syn_timeouts; /* Fast Open SYNs that timed out: ActiveFail too */
 	int cookie_requests; /* cookie request options sent */
 	int accepts; /* accept()s of traced listeners */
 	int requests_received; /* ...whose SYN asked for a cookie */

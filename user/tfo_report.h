@@ -37,6 +37,7 @@ struct tfo_fo_stats {
 	int data_acked; /* ...and the SYN-ACK acked it */
 	int fell_back; /* answered: data not in the SYN, or not acked */
 	int pending; /* answer not known (yet) */
+	int no_answer; /* no handshake: the SYN refused or timed out */
 	int cookie_requests;
 	int no_cookie;
 	int active_disabled;
