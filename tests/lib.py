@@ -37,6 +37,20 @@ TRACING_COMMANDS = ("tfo", "pktleak")
 MSG_FASTOPEN = 0x20000000
 
 BACKEND = os.environ.get("TRACER_TEST_BACKEND", "")
+# The kernel-matrix guests (tests/vm/vmtest.sh) boot with vmtest.* options.
+with open("/proc/cmdline") as _f:
+    IN_GUEST = "vmtest." in _f.read()
+# The backend a guest runs backend-independent tests under (both kernels of
+# the matrix allow it, and it starts faster than fentry under emulation).
+GUEST_ONCE_BACKEND = "kprobe"
+
+
+def once_per_guest(what):
+    """In the guests, run a check that no backend changes under one backend
+    only: the suite runs once per backend there, under CPU emulation."""
+    if IN_GUEST and BACKEND and BACKEND != GUEST_ONCE_BACKEND:
+        skip(f"{what} is the same on every backend: run once per kernel in"
+             f" the kernel-matrix guests, under {GUEST_ONCE_BACKEND}")
 if BACKEND not in ("", "fentry", "kprobe", "tracepoint"):
     sys.exit(f"TRACER_TEST_BACKEND={BACKEND!r}: expected fentry, kprobe or"
              " tracepoint (or unset for auto)")

@@ -6,6 +6,8 @@
 
 FILTER keeps the tests whose name (module.function) contains it. One line per
 test (PASS name / FAIL name: reason / SKIP name: reason), then the totals.
+A module that sets BACKEND_INDEPENDENT runs under one backend only in the
+kernel-matrix guests (lib.once_per_guest()).
 Exit status 1 if a test failed or none matched, else 0.
 
 Last, run.tree_unchanged checks that the tests left the git checkout as it
@@ -23,7 +25,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from lib import Skip  # noqa: E402
+from lib import Skip, once_per_guest  # noqa: E402
 
 
 def discover(pattern):
@@ -37,7 +39,18 @@ def discover(pattern):
             if (name.startswith("test_") and callable(func)
                     and getattr(func, "__module__", None) == module.__name__
                     and pattern in full):
-                yield full, func
+                yield full, guarded(module, func)
+
+
+def guarded(module, func):
+    """@func, skipped where its module's tests need not run again."""
+    if not getattr(module, "BACKEND_INDEPENDENT", False):
+        return func
+
+    def run():
+        once_per_guest(f"{module.__name__} (BACKEND_INDEPENDENT)")
+        func()
+    return run
 
 
 def run_one(name, func):

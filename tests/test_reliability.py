@@ -26,16 +26,14 @@ import tempfile
 import threading
 import time
 
-from lib import (BACKEND, MSG_FASTOPEN, SANITIZED, check, eq, exit_code, find,
-                 find_one, in_netns, need_root, note, prog, python, run,
-                 skip, slow, split_output, tracer_argv)
+from lib import (BACKEND, IN_GUEST, MSG_FASTOPEN, SANITIZED, check, eq,
+                 exit_code, find, find_one, in_netns, need_root, note,
+                 once_per_guest, prog, python, run, skip, slow, split_output,
+                 tracer_argv)
 from test_pktleak import in_lab, need_pktleak
 
 CLOSED_PORT = 47001  # nothing listens on it in a fresh network namespace
 TRACER_PROGRAM_PREFIXES = ("tfo_", "pkt_", "libc_", "probe_")
-# The kernel-matrix guests (tests/vm/vmtest.sh) boot with vmtest.* options.
-with open("/proc/cmdline") as _f:
-    IN_GUEST = "vmtest." in _f.read()
 SEED = int(os.environ.get("RELIABILITY_SEED") or time.time_ns() % 100000)
 # Under CPU emulation every run takes several times longer and the suite has
 # 300 s per backend there: the guests run fewer rounds of the same checks.
@@ -44,15 +42,6 @@ TCG = "in the kernel-matrix guests (QEMU TCG, 300 s per backend)"
 
 def rounds(host, guest):
     return guest if IN_GUEST else host
-
-
-def once_per_guest(what):
-    """In the guests, run a check that no backend changes under one backend
-    only (kprobe: both kernels have it, and it starts faster than fentry
-    there)."""
-    if IN_GUEST and BACKEND and BACKEND != "kprobe":
-        skip(f"{what} is the same on every backend: run once per kernel"
-             f" {TCG}, under kprobe")
 
 
 def rng(name):
