@@ -10,7 +10,6 @@
 #define TFO_CLIENT_NO_COOKIE 0x4 /* net.ipv4.tcp_fastopen */
 #define KERNEL_TCP_SYN_SENT 2
 #define KERNEL_TCP_CLOSE 7
-#define KERNEL_TCP_ESTABLISHED 1
 
 /* enum tcp_fastopen_client_fail (include/uapi/linux/tcp.h) */
 static const char *const fail_reasons[] = {
@@ -65,20 +64,14 @@ static const char *answer_from(__u8 settled_by)
 	}
 }
 
-/* Whether the socket reached ESTABLISHED during the call. */
-static bool established_in_call(const struct tfo_event *e)
-{
-	for (unsigned int i = 0; i < e->nstates && i < TFO_MAX_STATES; i++)
-		if (e->states[i] == KERNEL_TCP_ESTABLISHED)
-			return true;
-	return false;
-}
-
 /*
  * The connection never got past SYN_SENT, so no SYN-ACK answered the Fast
  * Open option: closed, reset or timed out there (read at the state change),
- * or a call that waited and saw it end in CLOSE. fastopen_client_fail 2 and
- * 3 are set only while processing a SYN-ACK (tcp_rcv_fastopen_synack()).
+ * or a call that waited and failed as only SYN_SENT fails: tcp_reset() gives
+ * ECONNREFUSED in SYN_SENT alone, and tcp_write_timeout() ETIMEDOUT once the
+ * SYN retries ran out (a connection past the handshake takes minutes to).
+ * fastopen_client_fail 2 and 3 are set only while processing a SYN-ACK
+ * (tcp_rcv_fastopen_synack()).
  */
 static const char *no_answer(const struct tfo_event *e)
 {
@@ -88,16 +81,15 @@ static const char *no_answer(const struct tfo_event *e)
 		return NULL;
 	if (fo->settled_by == TFO_SETTLED_STATE)
 		return fo->closed_from == KERNEL_TCP_SYN_SENT ? "closed" : NULL;
-	if (fo->settled_by != TFO_SETTLED_SYSCALL ||
-	    fo->state != KERNEL_TCP_CLOSE || established_in_call(e))
+	if (fo->settled_by != TFO_SETTLED_SYSCALL)
 		return NULL;
 	switch (errno_of(e->ret)) {
-	case ECONNREFUSED: /* tcp_reset() in SYN_SENT */
+	case ECONNREFUSED:
 		return "refused";
-	case ETIMEDOUT: /* tcp_write_timeout(): SYN retries ran out */
+	case ETIMEDOUT:
 		return "timed_out";
 	default:
-		return "closed";
+		return NULL;
 	}
 }
 
