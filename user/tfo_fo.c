@@ -328,8 +328,9 @@ static void print_accept_json(const struct tfo_event *e, const char *cookie,
 	json_print_line(o);
 }
 
-void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
-		       const char *case_name)
+/* @n accepts like @e in the verdict's totals (records or BPF's counts). */
+void tfo_fo_count_accept(struct tfo_report *r, const struct tfo_event *e,
+			 long long n)
 {
 	struct tfo_netns *ns = tfo_netstat_seen(&r->netstat, e);
 	const char *opt = e->syn.seen ? tfo_syn_option(&e->syn) : NULL;
@@ -338,14 +339,26 @@ void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
 
 	if (e->ret < 0)
 		return; /* no connection: nothing to say about Fast Open */
-	r->fo.accepts++;
-	r->fo.accepts_fastopen += e->acc.data_acked;
-	if (ns) {
-		ns->bpf.accepts++;
-		ns->bpf.requests_received += cookie &&
-					     !strcmp(cookie, "request");
-		ns->bpf.accepted_fastopen += e->acc.data_acked;
-	}
+	r->fo.accepts += n;
+	r->fo.accepts_fastopen += e->acc.data_acked ? n : 0;
+	if (!ns)
+		return;
+	ns->bpf.accepts += n;
+	ns->bpf.requests_received += cookie && !strcmp(cookie, "request") ? n :
+									    0;
+	ns->bpf.accepted_fastopen += e->acc.data_acked ? n : 0;
+}
+
+void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
+		       const char *case_name)
+{
+	const char *opt = e->syn.seen ? tfo_syn_option(&e->syn) : NULL;
+	bool inferred;
+	const char *cookie = accept_cookie(e, opt, &inferred);
+
+	tfo_fo_count_accept(r, e, 1);
+	if (e->ret < 0)
+		return;
 	if (env.json)
 		print_accept_json(e, cookie, inferred, case_name);
 	else
@@ -355,26 +368,26 @@ void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
 /* ---------------------------------------------------------- verdict */
 
 static void count_answer(struct tfo_fo_stats *st, struct tfo_bpf_counts *bc,
-			 const struct fo_view *fv)
+			 const struct fo_view *fv, long long n)
 {
 	if (fv->data_acked < 0) {
-		st->pending++;
+		st->pending += n;
 		return;
 	}
 	if (fv->data_acked) {
-		st->data_acked++;
+		st->data_acked += n;
 		if (bc)
-			bc->data_acked++;
+			bc->data_acked += n;
 		return;
 	}
-	st->fell_back++;
+	st->fell_back += n;
 	if (bc && fv->data_in_syn && fv->fail_reason &&
 	    strcmp(fv->fail_reason, "cookie_unavailable") != 0)
-		bc->data_failed++;
+		bc->data_failed += n;
 }
 
 void tfo_fo_account(struct tfo_report *r, const struct tfo_event *e,
-		    const struct fo_view *fv, bool later)
+		    const struct fo_view *fv, bool later, long long n)
 {
 	struct tfo_fo_stats *st = &r->fo;
 	struct tfo_netns *ns;
@@ -385,21 +398,21 @@ void tfo_fo_account(struct tfo_report *r, const struct tfo_event *e,
 	if (!fv->present)
 		return;
 	if (later) {
-		st->pending--;
-		st->results_later++;
-		count_answer(st, bc, fv);
+		st->pending -= n;
+		st->results_later += n;
+		count_answer(st, bc, fv, n);
 		return;
 	}
-	st->attempts++;
-	st->data_in_syn += fv->data_in_syn > 0;
-	st->cookie_requests += !strcmp(fv->cookie, "request");
-	st->no_cookie += fv->no_cookie;
-	st->active_disabled += fv->active_disabled;
+	st->attempts += n;
+	st->data_in_syn += fv->data_in_syn > 0 ? n : 0;
+	st->cookie_requests += !strcmp(fv->cookie, "request") ? n : 0;
+	st->no_cookie += fv->no_cookie ? n : 0;
+	st->active_disabled += fv->active_disabled ? n : 0;
 	if (bc) {
-		bc->attempts++;
-		bc->cookie_requests += !strcmp(fv->cookie, "request");
+		bc->attempts += n;
+		bc->cookie_requests += !strcmp(fv->cookie, "request") ? n : 0;
 	}
-	count_answer(st, bc, fv);
+	count_answer(st, bc, fv, n);
 }
 
 void tfo_progress_add(struct tfo_report *r, const struct tfo_progress *p)
@@ -515,9 +528,12 @@ void tfo_fo_verdict_text(struct tfo_report *r)
 	const struct tfo_fo_stats *st = &r->fo;
 	int nns = traced_namespaces(r);
 
-	if (r->nprog)
-		printf("  in progress (not rejections): %d send%s:\n", r->nprog,
-		       r->nprog > 1 ? "s" : "");
+	if (r->in_progress)
+		printf("  in progress (not rejections): %lld send%s%s:\n",
+		       r->in_progress, r->in_progress > 1 ? "s" : "",
+		       r->totals.rec_in_progress != r->in_progress ?
+			       "; listed from the records that arrived" :
+			       "");
 	for (int i = 0; i < r->nprog; i++) {
 		const struct tfo_progress *p = &r->prog[i];
 		char who[48];
@@ -674,5 +690,6 @@ void tfo_fo_verdict_json(struct tfo_report *r, json_object *o)
 		json_object_array_add(prog, x);
 	}
 	json_add(o, "in_progress", prog);
+	json_add(o, "in_progress_sends", json_object_new_int64(r->in_progress));
 	netstat_json(r, o);
 }

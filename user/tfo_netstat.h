@@ -62,6 +62,9 @@ struct tfo_netstat {
 	size_t nexisting;
 	bool all_new; /* every namespace seen after start is new (built-in) */
 	unsigned int want; /* the namespace hold_ns() is asked to hold */
+	/* only namespaces already seen (the verdict's totals are counted
+	 * after tracing: too late to read a new one's counters before) */
+	bool frozen;
 	struct tfo_netns ns[TFO_MAX_NETNS];
 	int n;
 };

@@ -348,6 +348,16 @@ unsigned long long tfo_session_lost(const struct tfo_session *s)
 	return s->skel ? s->skel->bss->lost_events : 0;
 }
 
+int tfo_session_totals_fd(const struct tfo_session *s)
+{
+	return s->skel ? bpf_map__fd(s->skel->maps.tfo_totals) : -1;
+}
+
+unsigned long long tfo_session_totals_full(const struct tfo_session *s)
+{
+	return s->skel ? s->skel->bss->totals_full : 0;
+}
+
 void tfo_session_close(struct tfo_session *s)
 {
 	tfo_libc_free(s);
