@@ -194,6 +194,12 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 		bpf_map__set_max_entries(skel->maps.events, TFO_RING_ALL_BYTES);
 		skel->rodata->wakeup_bytes = TFO_WAKEUP_BYTES;
 	}
+	/* --ring-size; a ring smaller than the wakeup mark wakes at half */
+	if (o->ring_bytes) {
+		bpf_map__set_max_entries(skel->maps.events, o->ring_bytes);
+		if (skel->rodata->wakeup_bytes > o->ring_bytes / 2)
+			skel->rodata->wakeup_bytes = o->ring_bytes / 2;
+	}
 
 	if (s->backend != BACKEND_KPROBE) {
 		bpf_program__set_autoload(skel->progs.tfo_kprobe, false);

@@ -40,6 +40,7 @@ struct tfo_session_opts {
 	bool trace_libc; /* probe the libc send wrappers */
 	pid_t libc_pid; /* whose libc to probe; 0 = the tracer's */
 	bool libc_self; /* the tracer itself sends (built-in cases) */
+	unsigned long ring_bytes; /* the ring's size; 0: the default */
 	ring_buffer_sample_fn on_event;
 	void *ctx;
 };
