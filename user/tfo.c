@@ -55,7 +55,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: tracer [global options] tfo [--all [--libc]] [--ready-file PATH]\n"
 		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -- COMMAND [ARGS...]\n"
-		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -p PID\n\n"
+		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -p PID\n"
+		"       (each also takes --ring-size BYTES)\n\n"
 		"Without COMMAND or PID, run the built-in investigation: 15 ways of\n"
 		"sending with MSG_FASTOPEN, made in a private network namespace, and\n"
 		"for each what libc was given, what the kernel got, what came back,\n"
