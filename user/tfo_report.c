@@ -564,6 +564,8 @@ void tfo_report_count(struct tfo_report *r, const struct tfo_event *e,
 		tfo_fo_count_accept(r, e, n);
 		return;
 	}
+	if (e->kind > TFO_EV_ACCEPT)
+		return; /* not a kind tfo.bpf.c emits */
 	tfo_fo_decode(e, opt, &fv);
 	if (e->kind == TFO_EV_FO_RESULT)
 		tfo_fo_account(r, e, &fv, true, n);
