@@ -424,7 +424,7 @@ void tfo_progress_add(struct tfo_report *r, const struct tfo_progress *p)
 /* One comparison of a counter with BPF's own count; false if it differs. */
 struct crosscheck {
 	enum tfo_counter ctr;
-	int bpf;
+	long long bpf;
 	const char *what; /* what BPF counted */
 	const char *note; /* why the two may differ */
 };
@@ -500,7 +500,7 @@ static void print_ns_text(const struct tfo_netns *ns, bool several)
 		tfo_netstat_delta(ns, c[i].ctr, &d);
 		if (d == c[i].bpf)
 			continue;
-		printf("            disagrees: %s %+lld, BPF saw %d %s (%s)\n",
+		printf("            disagrees: %s %+lld, BPF saw %lld %s (%s)\n",
 		       tfo_counter_names[c[i].ctr], d, c[i].bpf, c[i].what,
 		       c[i].note);
 		printed++;
@@ -509,7 +509,7 @@ static void print_ns_text(const struct tfo_netns *ns, bool several)
 		return;
 	printf("            agrees with BPF:");
 	for (int i = 0; i < nc; i++)
-		printf("%s %s = %d %s", i ? "," : "",
+		printf("%s %s = %lld %s", i ? "," : "",
 		       tfo_counter_names[c[i].ctr] + 11, c[i].bpf, c[i].what);
 	printf("\n");
 }
@@ -545,23 +545,23 @@ void tfo_fo_verdict_text(struct tfo_report *r)
 		printf("    %-20s %-8s %-11s %s\n", who, p->syscall, p->err,
 		       p->what);
 	}
-	printf("  fastopen: %d attempt%s", st->attempts,
+	printf("  fastopen: %lld attempt%s", st->attempts,
 	       st->attempts == 1 ? "" : "s");
 	if (st->attempts)
-		printf(": %d with data in the SYN, %d acked; %d fell back to "
-		       "a regular handshake (%d cookie request%s)%s%d not "
+		printf(": %lld with data in the SYN, %lld acked; %lld fell back "
+		       "to a regular handshake (%lld cookie request%s)%s%lld not "
 		       "known",
 		       st->data_in_syn, st->data_acked, st->fell_back,
 		       st->cookie_requests, st->cookie_requests == 1 ? "" : "s",
 		       "; ", st->pending);
 	if (st->no_cookie)
-		printf("; %d sent data without a cookie", st->no_cookie);
+		printf("; %lld sent data without a cookie", st->no_cookie);
 	if (st->active_disabled)
-		printf("; %d found active Fast Open disabled (blackhole)",
+		printf("; %lld found active Fast Open disabled (blackhole)",
 		       st->active_disabled);
 	printf("\n");
 	if (st->accepts)
-		printf("  server:   %d connection%s accepted, %d with data "
+		printf("  server:   %lld connection%s accepted, %lld with data "
 		       "taken from the SYN\n",
 		       st->accepts, st->accepts == 1 ? "" : "s",
 		       st->accepts_fastopen);
@@ -595,7 +595,7 @@ static void add_disagreements(const struct tfo_netns *ns, json_object *arr)
 	for (int i = 0; i < nc; i++) {
 		if (!tfo_netstat_delta(ns, c[i].ctr, &d) || d == c[i].bpf)
 			continue;
-		snprintf(text, sizeof(text), "%s %+lld, BPF saw %d %s (%s)",
+		snprintf(text, sizeof(text), "%s %+lld, BPF saw %lld %s (%s)",
 			 tfo_counter_names[c[i].ctr], d, c[i].bpf, c[i].what,
 			 c[i].note);
 		json_object_array_add(arr, json_object_new_string(text));
@@ -658,21 +658,21 @@ void tfo_fo_verdict_json(struct tfo_report *r, json_object *o)
 	json_object *fo = json_object_new_object();
 	json_object *prog = json_object_new_array();
 
-	json_add(fo, "attempts", json_object_new_int(st->attempts));
-	json_add(fo, "data_in_syn", json_object_new_int(st->data_in_syn));
-	json_add(fo, "data_acked", json_object_new_int(st->data_acked));
-	json_add(fo, "fell_back", json_object_new_int(st->fell_back));
-	json_add(fo, "not_known", json_object_new_int(st->pending));
+	json_add(fo, "attempts", json_object_new_int64(st->attempts));
+	json_add(fo, "data_in_syn", json_object_new_int64(st->data_in_syn));
+	json_add(fo, "data_acked", json_object_new_int64(st->data_acked));
+	json_add(fo, "fell_back", json_object_new_int64(st->fell_back));
+	json_add(fo, "not_known", json_object_new_int64(st->pending));
 	json_add(fo, "cookie_requests",
-		 json_object_new_int(st->cookie_requests));
-	json_add(fo, "no_cookie", json_object_new_int(st->no_cookie));
+		 json_object_new_int64(st->cookie_requests));
+	json_add(fo, "no_cookie", json_object_new_int64(st->no_cookie));
 	json_add(fo, "active_disabled",
-		 json_object_new_int(st->active_disabled));
+		 json_object_new_int64(st->active_disabled));
 	json_add(fo, "answers_after_syscall",
-		 json_object_new_int(st->results_later));
-	json_add(fo, "accepts", json_object_new_int(st->accepts));
+		 json_object_new_int64(st->results_later));
+	json_add(fo, "accepts", json_object_new_int64(st->accepts));
 	json_add(fo, "accepts_with_syn_data",
-		 json_object_new_int(st->accepts_fastopen));
+		 json_object_new_int64(st->accepts_fastopen));
 	json_add(o, "fastopen", fo);
 	for (int i = 0; i < r->nprog; i++) {
 		const struct tfo_progress *p = &r->prog[i];

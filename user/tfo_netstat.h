@@ -35,13 +35,13 @@ enum tfo_baseline {
 
 /* What BPF saw in one namespace, to set against its counters. */
 struct tfo_bpf_counts {
-	int attempts;
-	int data_acked; /* syn_data_acked: TCPFastOpenActive */
-	int data_failed; /* data_not_acked, syn_retransmitted: ActiveFail */
-	int cookie_requests; /* cookie request options sent */
-	int accepts; /* accept()s of traced listeners */
-	int requests_received; /* ...whose SYN asked for a cookie */
-	int accepted_fastopen; /* ...that took the SYN's data: Passive */
+	long long attempts;
+	long long data_acked; /* syn_data_acked: TCPFastOpenActive */
+	long long data_failed; /* data_not_acked, syn_retransmitted: ActiveFail */
+	long long cookie_requests; /* cookie request options sent */
+	long long accepts; /* accept()s of traced listeners */
+	long long requests_received; /* ...whose SYN asked for a cookie */
+	long long accepted_fastopen; /* ...that took the SYN's data: Passive */
 };
 
 struct tfo_netns {

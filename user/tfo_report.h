@@ -32,17 +32,17 @@ struct tfo_progress {
 
 /* Fast Open attempts and their answers (see tfo_report_fastopen_*). */
 struct tfo_fo_stats {
-	int attempts;
-	int data_in_syn; /* the SYN carried data */
-	int data_acked; /* ...and the SYN-ACK acked it */
-	int fell_back; /* answered: data not in the SYN, or not acked */
-	int pending; /* answer not known (yet) */
-	int cookie_requests;
-	int no_cookie;
-	int active_disabled;
-	int results_later; /* answers that came after the syscall returned */
-	int accepts; /* accept()s of traced listeners */
-	int accepts_fastopen; /* ...of connections whose SYN data was taken */
+	long long attempts;
+	long long data_in_syn; /* the SYN carried data */
+	long long data_acked; /* ...and the SYN-ACK acked it */
+	long long fell_back; /* answered: data not in the SYN, or not acked */
+	long long pending; /* answer not known (yet) */
+	long long cookie_requests;
+	long long no_cookie;
+	long long active_disabled;
+	long long results_later; /* answers that came after the syscall returned */
+	long long accepts; /* accept()s of traced listeners */
+	long long accepts_fastopen; /* ...of connections whose SYN data was taken */
 };
 
 /* Sends of one syscall, errno and origin: a row of the verdict's totals. */

@@ -144,6 +144,7 @@ static void forget_record_totals(struct tfo_report *r)
 }
 
 /* Rows of the largest classes first. */
+// NOLINTNEXTLINE(bugprone-easily-swappable-parameters): qsort's signature
 static int by_sends(const void *a, const void *b)
 {
 	const struct tfo_total_group *x = a, *y = b;
