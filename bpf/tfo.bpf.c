@@ -188,41 +188,60 @@ __u64 totals_full = 0;
  * (RFC 7413) or the experimental 254 with magic 0xF989; empty: a cookie
  * request. The same walk as the report's tfo_option().
  */
-static __always_inline __u8 syn_fo_option(const struct tfo_syn *syn)
+__noinline int syn_fo_option(const struct tfo_syn *syn)
 {
-	__u32 n = syn->opts_len, i = 0;
+	__u32 n, next = 0;
 
-	for (int it = 0; it < TFO_TCP_OPTS_LEN; it++) {
+	if (!syn)
+		return TFO_OPT_NONE;
+	n = syn->opts_len;
+
+	/*
+	 * The offset j walks every byte and an option is read only where the
+	 * previous one ended (next): j alone indexes opts[], so the verifier
+	 * follows one path per offset instead of one per option layout.
+	 */
+	for (__u32 j = 0; j < TFO_TCP_OPTS_LEN - 1; j++) {
 		__u8 kind, len;
 
-		if (i >= n || i >= TFO_TCP_OPTS_LEN - 1)
+		if (j != next)
+			continue;
+		if (j >= n)
 			break;
-		kind = syn->opts[i];
+		kind = syn->opts[j];
 		if (kind == 0)
 			break;
 		if (kind == 1) {
-			i++;
+			next = j + 1;
 			continue;
 		}
-		len = syn->opts[i + 1];
-		if (len < 2 || i + len > n)
+		len = syn->opts[j + 1];
+		if (len < 2 || j + len > n)
 			break;
 		if (kind == 34)
 			return len > 2 ? TFO_OPT_COOKIE : TFO_OPT_REQUEST;
-		if (kind == 254 && len >= 4 && i + 3 < TFO_TCP_OPTS_LEN &&
-		    syn->opts[i + 2] == 0xF9 && syn->opts[i + 3] == 0x89)
+		if (kind == 254 && len >= 4 && j + 3 < TFO_TCP_OPTS_LEN &&
+		    syn->opts[j + 2] == 0xF9 && syn->opts[j + 3] == 0x89)
 			return len > 4 ? TFO_OPT_COOKIE : TFO_OPT_REQUEST;
-		i += len;
+		next = j + len;
 	}
 	return TFO_OPT_NONE;
 }
 
-/* Count @ev in tfo_totals: called where a record is emitted. */
-static __always_inline void count_total(const struct tfo_event *ev)
+/*
+ * Count @ev in tfo_totals: called where a record is emitted. A global
+ * function, verified once on its own (btf_prepare_func_args(): @ev is
+ * memory of sizeof(*ev), maybe NULL) instead of at each call site, where
+ * the option walk's paths multiplied with the caller's (8 s of loading).
+ */
+__noinline int count_total(const struct tfo_event *ev)
 {
 	struct tfo_total_key k = {};
 	struct tfo_total_val *v, nv = {};
 	__u16 b = 0;
+
+	if (!ev)
+		return 0;
 
 	k.kind = ev->kind;
 	k.syscall = ev->syscall;
@@ -261,19 +280,20 @@ static __always_inline void count_total(const struct tfo_event *ev)
 	v = bpf_map_lookup_elem(&tfo_totals, &k);
 	if (v) {
 		__sync_fetch_and_add(&v->count, 1);
-		return;
+		return 0;
 	}
 	nv.count = 1;
 	nv.tgid = ev->tgid;
 	__builtin_memcpy(nv.comm, ev->comm, sizeof(nv.comm));
 	if (!bpf_map_update_elem(&tfo_totals, &k, &nv, BPF_NOEXIST))
-		return;
+		return 0;
 	/* Another CPU added the class first, or the map is full. */
 	v = bpf_map_lookup_elem(&tfo_totals, &k);
 	if (v)
 		__sync_fetch_and_add(&v->count, 1);
 	else
 		__sync_fetch_and_add(&totals_full, 1);
+	return 0;
 }
 
 static __always_inline enum tfo_syscall syscall_kind(long nr)
