@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,6 +84,14 @@ int output_open(const char *path)
 #define OUTPUT_FILE_BATCH (64U << 10)
 static size_t batch_limit = PIPE_BUF;
 
+/*
+ * A pipe that stdout shares with the traced program: each write wakes its
+ * reader, and a full pipe stops tracer while events wait in the BPF ring.
+ * A deeper pipe (pipe_set_size(); 1 MiB is /proc/sys/fs/pipe-max-size's
+ * default) takes a reader's pause instead of tracer.
+ */
+#define OUTPUT_PIPE_SIZE (1 << 20)
+
 void output_setup_buffer(void)
 {
 	struct stat st;
@@ -121,8 +130,18 @@ static bool flush_deferred;
 
 void output_defer_flush(bool defer)
 {
+	static bool resized;
+	struct stat st;
+
 	flush_deferred = defer;
 	fflush(stdout);
+	/* a stream of events begins: deepen a pipe once (best effort) */
+	if (defer && !resized && !fstat(fileno(stdout), &st) &&
+	    S_ISFIFO(st.st_mode)) {
+		resized = true;
+		if (fcntl(fileno(stdout), F_GETPIPE_SZ) < OUTPUT_PIPE_SIZE)
+			fcntl(fileno(stdout), F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
+	}
 }
 
 /*
