@@ -479,7 +479,8 @@ static __always_inline void settle_pending(struct sock *sk, __u8 how,
 		return;
 	}
 	__sync_fetch_and_add(&nr_pending_fo, -1);
-	count_total(ev);
+	/* rec, not ev: the deleted entry may be reused at once */
+	count_total(rec);
 	bpf_ringbuf_submit(rec, 0);
 }
 
