@@ -170,6 +170,132 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/*
+ * The verdict's totals, exact whether or not the ring had room (see struct
+ * tfo_total_key): count_total() adds each record here as it is emitted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TFO_TOTALS_MAX);
+	__type(key, struct tfo_total_key);
+	__type(value, struct tfo_total_val);
+} tfo_totals SEC(".maps");
+/* Records of a class that found tfo_totals full: not in the totals. */
+__u64 totals_full = 0;
+
+/*
+ * The Fast Open option of a SYN as tcp_options_write() wrote it: kind 34
+ * (RFC 7413) or the experimental 254 with magic 0xF989; empty: a cookie
+ * request. The same walk as the report's tfo_option().
+ */
+__noinline int syn_fo_option(const struct tfo_syn *syn)
+{
+	__u32 n, next = 0;
+
+	if (!syn)
+		return TFO_OPT_NONE;
+	n = syn->opts_len;
+
+	/*
+	 * The offset j walks every byte and an option is read only where the
+	 * previous one ended (next): j alone indexes opts[], so the verifier
+	 * follows one path per offset instead of one per option layout.
+	 */
+	for (__u32 j = 0; j < TFO_TCP_OPTS_LEN - 1; j++) {
+		__u8 kind, len;
+
+		if (j != next)
+			continue;
+		if (j >= n)
+			break;
+		kind = syn->opts[j];
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			next = j + 1;
+			continue;
+		}
+		len = syn->opts[j + 1];
+		if (len < 2 || j + len > n)
+			break;
+		if (kind == 34)
+			return len > 2 ? TFO_OPT_COOKIE : TFO_OPT_REQUEST;
+		if (kind == 254 && len >= 4 && j + 3 < TFO_TCP_OPTS_LEN &&
+		    syn->opts[j + 2] == 0xF9 && syn->opts[j + 3] == 0x89)
+			return len > 4 ? TFO_OPT_COOKIE : TFO_OPT_REQUEST;
+		next = j + len;
+	}
+	return TFO_OPT_NONE;
+}
+
+/*
+ * Count @ev in tfo_totals: called where a record is emitted. A global
+ * function, verified once on its own (btf_prepare_func_args(): @ev is
+ * memory of sizeof(*ev), maybe NULL) instead of at each call site, where
+ * the option walk's paths multiplied with the caller's (8 s of loading).
+ */
+__noinline int count_total(const struct tfo_event *ev)
+{
+	struct tfo_total_key k = {};
+	struct tfo_total_val *v, nv = {};
+	__u16 b = 0;
+
+	if (!ev)
+		return 0;
+
+	k.kind = ev->kind;
+	k.syscall = ev->syscall;
+	k.netns = ev->netns;
+	k.err = ev->ret < 0 ? (__s32)ev->ret : 0;
+	b |= ev->flags & TFO_MSG_FASTOPEN ? TFO_TB_FASTOPEN : 0;
+	b |= ev->addrlen > 0 ? TFO_TB_ADDR : 0;
+	b |= ev->nonblock ? TFO_TB_NONBLOCK : 0;
+	b |= ev->libc.func ? TFO_TB_LIBC : 0;
+	b |= ev->libc.func && ev->libc.flags != ev->flags ?
+		     TFO_TB_LIBC_CHANGED :
+		     0;
+	b |= ev->fo_attempt ? TFO_TB_FO_ATTEMPT : 0;
+	b |= ev->syn.seen ? TFO_TB_SYN : 0;
+	b |= ev->syn.payload ? TFO_TB_SYN_DATA : 0;
+	b |= ev->fo.active_disabled ? TFO_TB_ACTIVE_DISABLED : 0;
+	if (ev->kind == TFO_EV_ACCEPT ? ev->acc.data_acked :
+					ev->fo.syn_data_acked)
+		b |= TFO_TB_ACKED;
+	k.bits = b;
+	if (ev->ret < 0 && ev->origin.valid) {
+		k.layer = TFO_LAYER_FUNCTION;
+		k.origin = ev->origin.ip;
+	} else if (ev->ret < 0 && ev->sock_seen && ev->sock_ret < 0) {
+		k.layer = TFO_LAYER_SOCKET;
+		k.origin = ev->proto_sendmsg;
+	} else if (ev->ret < 0) {
+		k.layer = TFO_LAYER_SYSCALL;
+	}
+	if (ev->syn.seen)
+		k.syn_opt = syn_fo_option(&ev->syn);
+	k.client_fail = ev->fo.client_fail;
+	k.settled_by = ev->fo.settled_by;
+	k.closed_from = ev->fo.closed_from;
+	k.tfo_child = ev->acc.tfo_child;
+	v = bpf_map_lookup_elem(&tfo_totals, &k);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		return 0;
+	}
+	nv.count = 1;
+	nv.tgid = ev->tgid;
+	__builtin_memcpy(nv.comm, ev->comm, sizeof(nv.comm));
+	if (!bpf_map_update_elem(&tfo_totals, &k, &nv, BPF_NOEXIST))
+		return 0;
+	/* Another CPU added the class first, or the map is full. */
+	v = bpf_map_lookup_elem(&tfo_totals, &k);
+	if (v)
+		__sync_fetch_and_add(&v->count, 1);
+	else
+		__sync_fetch_and_add(&totals_full, 1);
+	return 0;
+}
+
 static __always_inline enum tfo_syscall syscall_kind(long nr)
 {
 	if (nr == nr_sendto)
@@ -355,6 +481,8 @@ static __always_inline void settle_pending(struct sock *sk, __u8 how,
 		return;
 	}
 	__sync_fetch_and_add(&nr_pending_fo, -1);
+	/* rec, not ev: the deleted entry may be reused at once */
+	count_total(rec);
 	bpf_ringbuf_submit(rec, 0);
 }
 
@@ -843,6 +971,7 @@ static __always_inline int on_syscall_exit(long ret)
 		finish_accept(&f->ev, ret);
 	else
 		finish_fastopen(&f->ev);
+	count_total(&f->ev);
 	if (bpf_ringbuf_output(&events, &f->ev, sizeof(f->ev),
 			       wakeup_flags(sizeof(f->ev) + 8)))
 		__sync_fetch_and_add(&lost_events, 1);

@@ -161,4 +161,63 @@ struct tfo_event {
 	char comm[TFO_COMM_LEN];
 };
 
+/*
+ * The verdict's totals, counted in BPF where a record is emitted, whether or
+ * not the ring had room for it (tfo.bpf.c count_total()): one entry of the
+ * tfo_totals map per class of record. The key holds what the verdict's
+ * figures are computed from, and nothing per send (no pid, fd or time).
+ */
+#define TFO_TOTALS_MAX 4096
+
+enum tfo_total_bit {
+	TFO_TB_FASTOPEN = 1 << 0, /* MSG_FASTOPEN in the syscall's flags */
+	TFO_TB_ADDR = 1 << 1, /* an address was given (addrlen > 0) */
+	TFO_TB_NONBLOCK = 1 << 2,
+	TFO_TB_LIBC = 1 << 3, /* a probed libc wrapper made the call */
+	TFO_TB_LIBC_CHANGED = 1 << 4, /* ...and handed other flags on */
+	TFO_TB_FO_ATTEMPT = 1 << 5, /* fo_attempt */
+	TFO_TB_SYN = 1 << 6, /* syn.seen */
+	TFO_TB_SYN_DATA = 1 << 7, /* the SYN carried data */
+	TFO_TB_ACTIVE_DISABLED = 1 << 8, /* fo.active_disabled */
+	TFO_TB_ACKED = 1 << 9, /* fo.syn_data_acked, or acc.data_acked */
+};
+
+/* Where a refused send's error came from (the report's "layer"). */
+enum tfo_total_layer {
+	TFO_LAYER_NONE, /* not a refusal (ret >= 0) */
+	TFO_LAYER_FUNCTION, /* origin.valid: origin is origin.ip */
+	TFO_LAYER_SOCKET, /* sock_send_length saw it: origin is proto_sendmsg */
+	TFO_LAYER_SYSCALL,
+};
+
+/* The Fast Open option of a SYN (user/tfo_report.c tfo_option()). */
+enum tfo_syn_opt {
+	TFO_OPT_NONE,
+	TFO_OPT_REQUEST, /* an empty option: a cookie request */
+	TFO_OPT_COOKIE, /* a cookie */
+};
+
+struct tfo_total_key {
+	__u64 origin; /* function or protocol sendmsg address, per layer */
+	__u32 netns;
+	__s32 err; /* ret when negative (-errno), else 0 */
+	__u16 bits; /* enum tfo_total_bit */
+	__u8 kind; /* enum tfo_event_kind */
+	__u8 syscall;
+	__u8 layer; /* enum tfo_total_layer */
+	__u8 syn_opt; /* enum tfo_syn_opt */
+	__u8 client_fail;
+	__u8 settled_by;
+	__u8 closed_from;
+	__u8 tfo_child; /* acc.tfo_child */
+	__u8 pad[6];
+};
+
+struct tfo_total_val {
+	__u64 count;
+	__u32 tgid; /* the first process counted, as an example */
+	__u32 pad;
+	char comm[TFO_COMM_LEN];
+};
+
 #endif

@@ -42,6 +42,9 @@ _tracer_value()
 		mapfile -t COMPREPLY < <(compgen -W 'auto fentry kprobe tracepoint' -- "$cur") ;;
 	-i | --interface)
 		mapfile -t COMPREPLY < <(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur") ;;
+	--ring-size)
+		# tfo's ring buffer: powers of two (bytes)
+		mapfile -t COMPREPLY < <(compgen -W '4096 65536 262144 2097152 16777216' -- "$cur") ;;
 	-p | --pid)
 		mapfile -t COMPREPLY < <(compgen -W "$(cd /proc && printf '%s\n' [0-9]*)" -- "$cur") ;;
 	-s | --strategy)

@@ -26,8 +26,8 @@ import tempfile
 import threading
 import time
 
-from lib import (BACKEND, IN_GUEST, MSG_FASTOPEN, SANITIZED, check, eq,
-                 exit_code, find, find_one, in_netns, need_root, note,
+from lib import (BACKEND, IN_GUEST, MSG_FASTOPEN, SANITIZED, check, contains,
+                 eq, exit_code, find, find_one, in_netns, need_root, note,
                  once_per_guest, prog, python, run, skip, slow, split_output,
                  tracer_argv)
 from test_pktleak import in_lab, need_pktleak
@@ -292,6 +292,67 @@ def test_tfo_command_follows_hundreds_of_children():
     verdict = find_one(events, what="verdict", event="verdict", res=res)
     eq(verdict["lost_events"], 0, "lost events", res)
     eq(verdict["sends"], n, "verdict's send count", res)
+
+
+# ------------------------------------- exact verdict under an overrun ring
+
+def send_count_line(events, res):
+    """send_count's own JSON line (it shares tracer's stdout)."""
+    mine = [e for e in events if "event" not in e and "sendmsg" in e]
+    eq(len(mine), 1, "send_count's result lines", res)
+    return mine[0]
+
+
+def test_tfo_verdict_exact_under_overrun_ring():
+    """`tfo --all --ring-size 4096 -- send_count N`: a ring of 4096 bytes
+    (13 records) overruns at once, records are dropped (lost_events > 0),
+    and the verdict's totals, kept in BPF, still equal send_count's own
+    count by syscall and errno; the text verdict says they are exact and
+    how many records were dropped."""
+    need_root()
+    n = rounds(30000, 3000)
+    argv = ["tfo", "--all", "--ring-size", "4096", "--",
+            prog("send_count"), str(n)]
+    res = run(in_netns(tracer_argv("-j", *argv)), timeout=120)
+    exit_code(res, 0)
+    events = res.json()
+    own = send_count_line(events, res)
+    eq(own["other"], 0, "send_count's unexpected results", res)
+    verdict = find_one(events, what="verdict", event="verdict", res=res)
+    totals = verdict["totals"]
+    lost = verdict["lost_events"]
+    sends = find(events, event="send")
+    note(f"{n} sends; {len(sends)} send records arrived, {lost} lost; "
+         f"totals {totals['by_syscall_errno_origin']}")
+    check(lost > 0, f"the 4096-byte ring was not overrun: {lost} lost", res)
+    eq(len(sends) + lost, n, "send records arrived + lost", res)
+    eq(totals["source"], "bpf", "totals' source", res)
+    eq(totals["exact"], True, "totals exact", res)
+    eq(totals["from_records"]["sends"], len(sends), "sends from records",
+       res)
+    eq(verdict["sends"], n, "verdict's send count", res)
+    got = collections.Counter()
+    for g in totals["by_syscall_errno_origin"]:
+        got[(g["syscall"], g["errno"] or "ok")] += g["sends"]
+        eq(g["example_comm"], "send_count", "example process", res)
+    want = {("sendto", "ok"): own["sendto"]["ok"],
+            ("sendto", "EINVAL"): own["sendto"]["EINVAL"],
+            ("sendmsg", "ok"): own["sendmsg"]["ok"]}
+    eq(dict(got), want, "verdict's sends by syscall and errno", res)
+    eq(verdict["rejected"], own["sendto"]["EINVAL"], "rejected sends", res)
+    eq(verdict["libc_without_wrapper"], n, "sends without a libc wrapper",
+       res)
+    text = run(in_netns(tracer_argv(*argv)), timeout=120)
+    exit_code(text, 0)
+    verdict_text = text.out.split("\nVerdict\n")[-1]
+    contains(verdict_text, f"totals: exact (BPF counters): {n} sends; ",
+             "text verdict's totals line", text)
+    contains(verdict_text, "detailed records dropped (ring buffer full)",
+             "text verdict's totals line", text)
+    contains(verdict_text, f"kernel: rejected {own['sendto']['EINVAL']} "
+             "sends", "text verdict's rejections", text)
+    contains(verdict_text, "records)", "figures said to be from records",
+             text)
 
 
 # ------------------------------------------------- two tracers at once

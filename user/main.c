@@ -33,6 +33,7 @@ int main(int argc, char **argv)
 		err = output_open(env.output);
 	if (err || !cmd.run)
 		return err;
+	output_setup_buffer();
 
 	libbpf_set_print(libbpf_print);
 	return cmd.run(cmd.argc, cmd.argv);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <stdbool.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "output.h"
 #include "tracer.h"
@@ -93,6 +95,35 @@ FILE *output_for_help(void)
 	return stdout;
 }
 
+/*
+ * Lines are handed to the file in batches of at most this much (see
+ * output_line()). A pipe, socket or terminal that the traced program may
+ * write to as well keeps a write of at most PIPE_BUF bytes together
+ * (pipe(7)); a regular file is written at the file offset the two share
+ * (one write at a time), so there a batch only has to end at a line's end.
+ */
+#define OUTPUT_FILE_BATCH (64U << 10)
+static size_t batch_limit = PIPE_BUF;
+
+/*
+ * A pipe that stdout shares with the traced program: each write wakes its
+ * reader, and a full pipe stops tracer while events wait in the BPF ring.
+ * A deeper pipe (pipe_set_size(); 1 MiB is /proc/sys/fs/pipe-max-size's
+ * default) takes a reader's pause instead of tracer.
+ */
+#define OUTPUT_PIPE_SIZE (1 << 20)
+
+void output_setup_buffer(void)
+{
+	struct stat st;
+
+	if (fstat(fileno(stdout), &st) || !S_ISREG(st.st_mode))
+		return;
+	/* Before any output on the stream (setvbuf(3)). */
+	if (!setvbuf(stdout, NULL, _IOFBF, OUTPUT_FILE_BATCH))
+		batch_limit = OUTPUT_FILE_BATCH;
+}
+
 void warn(const char *fmt, ...)
 {
 	va_list ap;
@@ -120,33 +151,50 @@ static bool flush_deferred;
 
 void output_defer_flush(bool defer)
 {
+	static bool resized;
+	struct stat st;
+
 	flush_deferred = defer;
 	fflush(stdout);
+	/* a stream of events begins: deepen a pipe once (best effort) */
+	if (defer && !resized && !fstat(fileno(stdout), &st) &&
+	    S_ISFIFO(st.st_mode)) {
+		resized = true;
+		if (fcntl(fileno(stdout), F_GETPIPE_SZ) < OUTPUT_PIPE_SIZE)
+			fcntl(fileno(stdout), F_SETPIPE_SZ, OUTPUT_PIPE_SIZE);
+	}
 }
 
 /*
- * A COMMAND run with `--` shares stdout. A pipe keeps a write of at most
- * PIPE_BUF bytes together (pipe(7)); while flushing is deferred, stdout is
- * flushed at the end of a line once half of that waits, so that stdio's own
- * flush of a full buffer (4096 bytes for a pipe) never cuts a per-event line
- * (under 2 KiB) and the command's output never lands inside one.
+ * A COMMAND run with `--` shares stdout. While flushing is deferred, whole
+ * lines wait in stdio's buffer and are written together once the next line
+ * would take them past batch_limit: stdio never flushes a full buffer in the
+ * middle of a line, and the command's output never lands inside one.
  */
-void output_line_done(void)
+static void output_parts(const char *line, size_t len, const char *end,
+			 size_t end_len)
 {
-	if (!flush_deferred || __fpending(stdout) > PIPE_BUF / 2)
+	if (flush_deferred && __fpending(stdout) + len + end_len > batch_limit)
 		fflush(stdout);
+	fwrite_unlocked(line, 1, len, stdout);
+	fwrite_unlocked(end, 1, end_len, stdout);
+	if (!flush_deferred)
+		fflush(stdout);
+}
+
+void output_line(const char *line, size_t len)
+{
+	output_parts(line, len, "", 0);
 }
 
 void json_print_line(json_object *obj)
 {
-	const char *line = json_object_to_json_string_ext(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len;
+	const char *line = json_object_to_json_string_length(
+		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		&len);
 
-	/* Whole lines in one write where deferred (see output_line_done()). */
-	if (flush_deferred && __fpending(stdout) + strlen(line) + 1 > PIPE_BUF)
-		fflush(stdout);
-	puts(line);
-	output_line_done();
+	output_parts(line, len, "\n", 1);
 	json_object_put(obj);
 }
 

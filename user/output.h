@@ -46,7 +46,12 @@ void json_add(json_object *obj, const char *const_key, json_object *val);
  * stream of events flushes once per batch it consumed instead.
  */
 void output_defer_flush(bool defer);
-/* A JSON line was written: flush it unless flushing is deferred. */
-void output_line_done(void);
+/*
+ * Write one whole line (@len bytes, with its newline) to stdout: flushed at
+ * once, or, while flushing is deferred, batched with the lines before it.
+ */
+void output_line(const char *line, size_t len);
+/* Before any output: a larger stdio buffer when stdout is a regular file. */
+void output_setup_buffer(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,6 +36,7 @@ struct tfo_opts {
 	bool libc; /* --libc: probe the libc wrappers even with --all */
 	pid_t pid;
 	const char *ready_file;
+	unsigned long ring_bytes; /* --ring-size; 0: the default */
 	char **command; /* NULL: built-in investigation */
 };
 
@@ -53,7 +55,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: tracer [global options] tfo [--all [--libc]] [--ready-file PATH]\n"
 		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -- COMMAND [ARGS...]\n"
-		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -p PID\n\n"
+		"       tracer [global options] tfo [--all [--libc]] [--ready-file PATH] -p PID\n"
+		"       (each also takes --ring-size BYTES)\n\n"
 		"Without COMMAND or PID, run the built-in investigation: 15 ways of\n"
 		"sending with MSG_FASTOPEN, made in a private network namespace, and\n"
 		"for each what libc was given, what the kernel got, what came back,\n"
@@ -66,6 +69,11 @@ static void usage(FILE *out)
 		"                         not probed (a uprobe traps on every call)\n"
 		"      --libc             with --all, probe the libc wrappers anyway\n"
 		"      --ready-file PATH  create PATH once tracing is live\n"
+		"      --ring-size BYTES  the BPF ring buffer of event records: a\n"
+		"                         power of two, 4096 to 1073741824 (default\n"
+		"                         262144, 2097152 with --all); records that\n"
+		"                         find it full are dropped and counted, the\n"
+		"                         verdict's totals stay exact\n"
 		"  -h, --help             this help\n\n"
 		"With -- COMMAND, tracing is live before COMMAND starts and tracer exits\n"
 		"with COMMAND's exit status.\n");
@@ -76,10 +84,35 @@ static const struct option longopts[] = {
 	{ "all", no_argument, NULL, 'a' },
 	{ "ready-file", required_argument, NULL, 'r' },
 	{ "libc", no_argument, NULL, 'l' },
+	{ "ring-size", required_argument, NULL, 's' },
 	{ "help", no_argument, NULL, 'h' },
 	{},
 };
 const struct cmd_options tfo_options = { "+p:ah", longopts };
+
+/*
+ * A BPF ring buffer's size is a power of two and a multiple of the page size
+ * (ringbuf_map_alloc() checks both).
+ */
+#define TFO_RING_MIN 4096UL
+#define TFO_RING_MAX (1UL << 30)
+
+static int parse_ring_size(const char *arg, unsigned long *bytes)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < TFO_RING_MIN ||
+	    v > TFO_RING_MAX || (v & (v - 1)))
+		return fail(EXIT_USAGE,
+			    "--ring-size %s: give a power of two from %lu to "
+			    "%lu bytes",
+			    arg, TFO_RING_MIN, TFO_RING_MAX);
+	*bytes = v;
+	return 0;
+}
 
 static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 {
@@ -101,6 +134,11 @@ static int parse_opts(int argc, char **argv, struct tfo_opts *o)
 			break;
 		case 'l':
 			o->libc = true;
+			break;
+		case 's':
+			err = parse_ring_size(optarg, &o->ring_bytes);
+			if (err)
+				return err;
 			break;
 		case 'h':
 			usage(output_for_help());
@@ -369,6 +407,7 @@ static int open_session(struct tfo_run *run, const struct tfo_opts *o,
 		.all_sends = o->all,
 		.libc_pid = o->pid,
 		.libc_self = !o->pid && !o->command,
+		.ring_bytes = o->ring_bytes,
 		.on_event = handle_event,
 		.ctx = run,
 	};

@@ -362,8 +362,9 @@ static void print_accept_json(const struct tfo_event *e, const char *cookie,
 	json_print_line(o);
 }
 
-void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
-		       const char *case_name)
+/* @n accepts like @e in the verdict's totals (records or BPF's counts). */
+void tfo_fo_count_accept(struct tfo_report *r, const struct tfo_event *e,
+			 long long n)
 {
 	struct tfo_netns *ns = tfo_netstat_seen(&r->netstat, e);
 	const char *opt = e->syn.seen ? tfo_syn_option(&e->syn) : NULL;
@@ -372,14 +373,26 @@ void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
 
 	if (e->ret < 0)
 		return; /* no connection: nothing to say about Fast Open */
-	r->fo.accepts++;
-	r->fo.accepts_fastopen += e->acc.data_acked;
-	if (ns) {
-		ns->bpf.accepts++;
-		ns->bpf.requests_received += cookie &&
-					     !strcmp(cookie, "request");
-		ns->bpf.accepted_fastopen += e->acc.data_acked;
-	}
+	r->fo.accepts += n;
+	r->fo.accepts_fastopen += e->acc.data_acked ? n : 0;
+	if (!ns)
+		return;
+	ns->bpf.accepts += n;
+	ns->bpf.requests_received += cookie && !strcmp(cookie, "request") ? n :
+									    0;
+	ns->bpf.accepted_fastopen += e->acc.data_acked ? n : 0;
+}
+
+void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
+		       const char *case_name)
+{
+	const char *opt = e->syn.seen ? tfo_syn_option(&e->syn) : NULL;
+	bool inferred;
+	const char *cookie = accept_cookie(e, opt, &inferred);
+
+	tfo_fo_count_accept(r, e, 1);
+	if (e->ret < 0)
+		return;
 	if (env.json)
 		print_accept_json(e, cookie, inferred, case_name);
 	else
@@ -389,34 +402,34 @@ void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
 /* ---------------------------------------------------------- verdict */
 
 static void count_answer(struct tfo_fo_stats *st, struct tfo_bpf_counts *bc,
-			 const struct fo_view *fv)
+			 const struct fo_view *fv, long long n)
 {
 	if (fv->no_answer) {
-		st->no_answer++;
+		st->no_answer += n;
 		/* tcp_fastopen_active_detect_blackhole() counts these */
 		if (bc && !strcmp(fv->no_answer, "timed_out") &&
 		    (strcmp(fv->cookie, "none") || fv->data_in_syn))
-			bc->syn_timeouts++;
+			bc->syn_timeouts += n;
 		return;
 	}
 	if (fv->data_acked < 0) {
-		st->pending++;
+		st->pending += n;
 		return;
 	}
 	if (fv->data_acked) {
-		st->data_acked++;
+		st->data_acked += n;
 		if (bc)
-			bc->data_acked++;
+			bc->data_acked += n;
 		return;
 	}
-	st->fell_back++;
+	st->fell_back += n;
 	if (bc && fv->data_in_syn && fv->fail_reason &&
 	    strcmp(fv->fail_reason, "cookie_unavailable") != 0)
-		bc->data_failed++;
+		bc->data_failed += n;
 }
 
 void tfo_fo_account(struct tfo_report *r, const struct tfo_event *e,
-		    const struct fo_view *fv, bool later)
+		    const struct fo_view *fv, bool later, long long n)
 {
 	struct tfo_fo_stats *st = &r->fo;
 	struct tfo_netns *ns;
@@ -427,21 +440,21 @@ void tfo_fo_account(struct tfo_report *r, const struct tfo_event *e,
 	if (!fv->present)
 		return;
 	if (later) {
-		st->pending--;
-		st->results_later++;
-		count_answer(st, bc, fv);
+		st->pending -= n;
+		st->results_later += n;
+		count_answer(st, bc, fv, n);
 		return;
 	}
-	st->attempts++;
-	st->data_in_syn += fv->data_in_syn > 0;
-	st->cookie_requests += !strcmp(fv->cookie, "request");
-	st->no_cookie += fv->no_cookie;
-	st->active_disabled += fv->active_disabled;
+	st->attempts += n;
+	st->data_in_syn += fv->data_in_syn > 0 ? n : 0;
+	st->cookie_requests += !strcmp(fv->cookie, "request") ? n : 0;
+	st->no_cookie += fv->no_cookie ? n : 0;
+	st->active_disabled += fv->active_disabled ? n : 0;
 	if (bc) {
-		bc->attempts++;
-		bc->cookie_requests += !strcmp(fv->cookie, "request");
+		bc->attempts += n;
+		bc->cookie_requests += !strcmp(fv->cookie, "request") ? n : 0;
 	}
-	count_answer(st, bc, fv);
+	count_answer(st, bc, fv, n);
 }
 
 void tfo_progress_add(struct tfo_report *r, const struct tfo_progress *p)
@@ -453,7 +466,7 @@ void tfo_progress_add(struct tfo_report *r, const struct tfo_progress *p)
 /* One comparison of a counter with BPF's own count; false if it differs. */
 struct crosscheck {
 	enum tfo_counter ctr;
-	int bpf;
+	long long bpf;
 	const char *what; /* what BPF counted */
 	const char *note; /* why the two may differ */
 };
@@ -533,7 +546,7 @@ static void print_ns_text(const struct tfo_netns *ns, bool several)
 		tfo_netstat_delta(ns, c[i].ctr, &d);
 		if (d == c[i].bpf)
 			continue;
-		printf("            disagrees: %s %+lld, BPF saw %d %s (%s)\n",
+		printf("            disagrees: %s %+lld, BPF saw %lld %s (%s)\n",
 		       tfo_counter_names[c[i].ctr], d, c[i].bpf, c[i].what,
 		       c[i].note);
 		printed++;
@@ -542,7 +555,7 @@ static void print_ns_text(const struct tfo_netns *ns, bool several)
 		return;
 	printf("            agrees with BPF:");
 	for (int i = 0; i < nc; i++)
-		printf("%s %s = %d %s", i ? "," : "",
+		printf("%s %s = %lld %s", i ? "," : "",
 		       tfo_counter_names[c[i].ctr] + 11, c[i].bpf, c[i].what);
 	printf("\n");
 }
@@ -561,9 +574,12 @@ void tfo_fo_verdict_text(struct tfo_report *r)
 	const struct tfo_fo_stats *st = &r->fo;
 	int nns = traced_namespaces(r);
 
-	if (r->nprog)
-		printf("  in progress (not rejections): %d send%s:\n", r->nprog,
-		       r->nprog > 1 ? "s" : "");
+	if (r->in_progress)
+		printf("  in progress (not rejections): %lld send%s%s:\n",
+		       r->in_progress, r->in_progress > 1 ? "s" : "",
+		       r->totals.rec_in_progress != r->in_progress ?
+			       "; listed from the records that arrived" :
+			       "");
 	for (int i = 0; i < r->nprog; i++) {
 		const struct tfo_progress *p = &r->prog[i];
 		char who[48];
@@ -575,24 +591,24 @@ void tfo_fo_verdict_text(struct tfo_report *r)
 		printf("    %-20s %-8s %-11s %s\n", who, p->syscall, p->err,
 		       p->what);
 	}
-	printf("  fastopen: %d attempt%s", st->attempts,
+	printf("  fastopen: %lld attempt%s", st->attempts,
 	       st->attempts == 1 ? "" : "s");
 	if (st->attempts)
-		printf(": %d with data in the SYN, %d acked; %d fell back to "
-		       "a regular handshake (%d cookie request%s); %d got no "
-		       "handshake (refused, timed out or closed first); %d not "
-		       "known",
+		printf(": %lld with data in the SYN, %lld acked; %lld fell back "
+		       "to a regular handshake (%lld cookie request%s); %lld got "
+		       "no handshake (refused, timed out or closed first); %lld "
+		       "not known",
 		       st->data_in_syn, st->data_acked, st->fell_back,
 		       st->cookie_requests, st->cookie_requests == 1 ? "" : "s",
 		       st->no_answer, st->pending);
 	if (st->no_cookie)
-		printf("; %d sent data without a cookie", st->no_cookie);
+		printf("; %lld sent data without a cookie", st->no_cookie);
 	if (st->active_disabled)
-		printf("; %d found active Fast Open disabled (blackhole)",
+		printf("; %lld found active Fast Open disabled (blackhole)",
 		       st->active_disabled);
 	printf("\n");
 	if (st->accepts)
-		printf("  server:   %d connection%s accepted, %d with data "
+		printf("  server:   %lld connection%s accepted, %lld with data "
 		       "taken from the SYN\n",
 		       st->accepts, st->accepts == 1 ? "" : "s",
 		       st->accepts_fastopen);
@@ -626,7 +642,7 @@ static void add_disagreements(const struct tfo_netns *ns, json_object *arr)
 	for (int i = 0; i < nc; i++) {
 		if (!tfo_netstat_delta(ns, c[i].ctr, &d) || d == c[i].bpf)
 			continue;
-		snprintf(text, sizeof(text), "%s %+lld, BPF saw %d %s (%s)",
+		snprintf(text, sizeof(text), "%s %+lld, BPF saw %lld %s (%s)",
 			 tfo_counter_names[c[i].ctr], d, c[i].bpf, c[i].what,
 			 c[i].note);
 		json_object_array_add(arr, json_object_new_string(text));
@@ -689,22 +705,22 @@ void tfo_fo_verdict_json(struct tfo_report *r, json_object *o)
 	json_object *fo = json_object_new_object();
 	json_object *prog = json_object_new_array();
 
-	json_add(fo, "attempts", json_object_new_int(st->attempts));
-	json_add(fo, "data_in_syn", json_object_new_int(st->data_in_syn));
-	json_add(fo, "data_acked", json_object_new_int(st->data_acked));
-	json_add(fo, "fell_back", json_object_new_int(st->fell_back));
-	json_add(fo, "no_handshake", json_object_new_int(st->no_answer));
-	json_add(fo, "not_known", json_object_new_int(st->pending));
+	json_add(fo, "attempts", json_object_new_int64(st->attempts));
+	json_add(fo, "data_in_syn", json_object_new_int64(st->data_in_syn));
+	json_add(fo, "data_acked", json_object_new_int64(st->data_acked));
+	json_add(fo, "fell_back", json_object_new_int64(st->fell_back));
+	json_add(fo, "no_handshake", json_object_new_int64(st->no_answer));
+	json_add(fo, "not_known", json_object_new_int64(st->pending));
 	json_add(fo, "cookie_requests",
-		 json_object_new_int(st->cookie_requests));
-	json_add(fo, "no_cookie", json_object_new_int(st->no_cookie));
+		 json_object_new_int64(st->cookie_requests));
+	json_add(fo, "no_cookie", json_object_new_int64(st->no_cookie));
 	json_add(fo, "active_disabled",
-		 json_object_new_int(st->active_disabled));
+		 json_object_new_int64(st->active_disabled));
 	json_add(fo, "answers_after_syscall",
-		 json_object_new_int(st->results_later));
-	json_add(fo, "accepts", json_object_new_int(st->accepts));
+		 json_object_new_int64(st->results_later));
+	json_add(fo, "accepts", json_object_new_int64(st->accepts));
 	json_add(fo, "accepts_with_syn_data",
-		 json_object_new_int(st->accepts_fastopen));
+		 json_object_new_int64(st->accepts_fastopen));
 	json_add(o, "fastopen", fo);
 	for (int i = 0; i < r->nprog; i++) {
 		const struct tfo_progress *p = &r->prog[i];
@@ -722,5 +738,6 @@ void tfo_fo_verdict_json(struct tfo_report *r, json_object *o)
 		json_object_array_add(prog, x);
 	}
 	json_add(o, "in_progress", prog);
+	json_add(o, "in_progress_sends", json_object_new_int64(r->in_progress));
 	netstat_json(r, o);
 }

@@ -50,10 +50,13 @@ void tfo_fo_answer_text(const struct fo_view *fv, bool nonblock, char *buf,
 
 /* Count a send (@later: an answer that came after its syscall). */
 void tfo_fo_account(struct tfo_report *r, const struct tfo_event *e,
-		    const struct fo_view *fv, bool later);
+		    const struct fo_view *fv, bool later, long long n);
 /* A send that is in progress, for the verdict's list. */
 void tfo_progress_add(struct tfo_report *r, const struct tfo_progress *p);
 
+/* Count @n accepts like @e (the verdict's totals), print nothing. */
+void tfo_fo_count_accept(struct tfo_report *r, const struct tfo_event *e,
+			 long long n);
 /* accept() of a traced listener. */
 void tfo_report_accept(struct tfo_report *r, const struct tfo_event *e,
 		       const char *case_name);

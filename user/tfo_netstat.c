@@ -245,7 +245,7 @@ struct tfo_netns *tfo_netstat_seen(struct tfo_netstat *s,
 	struct tfo_netns *ns;
 
 	ns = find_ns(s, inum);
-	if (!ns && inum) {
+	if (!ns && inum && !s->frozen) {
 		s->want = inum;
 		ns = hold_ns(s, pid);
 		if (!ns)

@@ -35,14 +35,14 @@ enum tfo_baseline {
 
 /* What BPF saw in one namespace, to set against its counters. */
 struct tfo_bpf_counts {
-	int attempts;
-	int data_acked; /* syn_data_acked: TCPFastOpenActive */
-	int data_failed; /* data_not_acked, syn_retransmitted: ActiveFail */
-	int syn_timeouts; /* Fast Open SYNs that timed out: ActiveFail too */
-	int cookie_requests; /* cookie request options sent */
-	int accepts; /* accept()s of traced listeners */
-	int requests_received; /* ...whose SYN asked for a cookie */
-	int accepted_fastopen; /* ...that took the SYN's data: Passive */
+	long long attempts;
+	long long data_acked; /* syn_data_acked: TCPFastOpenActive */
+	long long data_failed; /* data_not_acked, syn_retransmitted: ActiveFail */
+	long long syn_timeouts; /* Fast Open SYNs that timed out: ActiveFail too */
+	long long cookie_requests; /* cookie request options sent */
+	long long accepts; /* accept()s of traced listeners */
+	long long requests_received; /* ...whose SYN asked for a cookie */
+	long long accepted_fastopen; /* ...that took the SYN's data: Passive */
 };
 
 struct tfo_netns {
@@ -63,6 +63,9 @@ struct tfo_netstat {
 	size_t nexisting;
 	bool all_new; /* every namespace seen after start is new (built-in) */
 	unsigned int want; /* the namespace hold_ns() is asked to hold */
+	/* only namespaces already seen (the verdict's totals are counted
+	 * after tracing: too late to read a new one's counters before) */
+	bool frozen;
 	struct tfo_netns ns[TFO_MAX_NETNS];
 	int n;
 };

@@ -507,44 +507,85 @@ static void add_progress(struct tfo_report *r, const struct send_view *v)
 	tfo_progress_add(r, &p);
 }
 
-/* Sends by libc_status (connect() and write() are not libc sends). */
+/* The libc split of sends no wrapper made: known from records only. */
 static void account_libc(struct tfo_report *r, const struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
 
-	if (v->libc_func) {
-		r->libc_seen++;
-		r->libc_changed += e->libc.flags != e->flags;
-	} else if (e->syscall == TFO_SYS_CONNECT ||
-		   e->syscall == TFO_SYS_WRITE) {
+	if (v->libc_func || e->syscall == TFO_SYS_CONNECT ||
+	    e->syscall == TFO_SYS_WRITE)
 		return;
-	} else if (!strcmp(v->libc_status, "bypassed")) {
+	if (!strcmp(v->libc_status, "bypassed"))
 		r->libc_unseen++;
-	} else if (!r->libc_not_probed++) {
+	else if (!r->libc_not_probed++)
 		snprintf(r->libc_not_probed_why, sizeof(r->libc_not_probed_why),
 			 "%s", v->libc_why);
+}
+
+/*
+ * @n sends like @e in the verdict's totals: counted once per record, or
+ * once per BPF class with its count (tfo_totals_apply()).
+ */
+static void count_send(struct tfo_report *r, const struct tfo_event *e,
+		       const struct fo_view *fv, const char *outcome,
+		       long long n)
+{
+	bool fastopen = e->flags & MSG_FASTOPEN;
+
+	r->sends += n;
+	if (e->libc.func) {
+		r->libc_seen += n;
+		r->libc_changed += e->libc.flags != e->flags ? n : 0;
+	} else if (e->syscall != TFO_SYS_CONNECT &&
+		   e->syscall != TFO_SYS_WRITE) {
+		r->libc_none +=
+			n; /* connect() and write() are not libc sends */
+	}
+	if (fastopen && e->ret >= 0 && e->addrlen > 0)
+		r->fastopen_ok_with_addr += n;
+	if (fastopen && e->ret == -EINVAL && e->addrlen <= 0)
+		r->einval_without_addr += n;
+	tfo_fo_account(r, e, fv, false, n);
+	if (!strcmp(outcome, "in_progress"))
+		r->in_progress += n;
+	if (!strcmp(outcome, "rejected")) {
+		r->rejected += n;
+		r->rejected_fastopen += fastopen ? n : 0;
 	}
 }
 
+void tfo_report_count(struct tfo_report *r, const struct tfo_event *e,
+		      long long n)
+{
+	const char *opt = e->syn.seen ? tfo_option(&e->syn) : NULL;
+	struct fo_view fv;
+
+	if (e->kind == TFO_EV_ACCEPT) {
+		tfo_fo_count_accept(r, e, n);
+		return;
+	}
+	if (e->kind > TFO_EV_ACCEPT)
+		return; /* not a kind tfo.bpf.c emits */
+	tfo_fo_decode(e, opt, &fv);
+	if (e->kind == TFO_EV_FO_RESULT)
+		tfo_fo_account(r, e, &fv, true, n);
+	else
+		count_send(r, e, &fv, tfo_outcome(e), n);
+}
+
+/* A send's details for the verdict's lists (its totals: count_send()). */
 static void account(struct tfo_report *r, const struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
 	struct tfo_rejection *rej;
-	bool fastopen = e->flags & MSG_FASTOPEN;
 
-	r->sends++;
+	count_send(r, e, &v->fo, v->outcome, 1);
 	account_libc(r, v);
-	if (fastopen && e->ret >= 0 && e->addrlen > 0)
-		r->fastopen_ok_with_addr++;
-	if (fastopen && e->ret == -EINVAL && e->addrlen <= 0)
-		r->einval_without_addr++;
-	tfo_fo_account(r, e, &v->fo, false);
 	if (!strcmp(v->outcome, "in_progress"))
 		add_progress(r, v);
 	if (strcmp(v->outcome, "rejected") != 0 ||
 	    r->nrej == TFO_MAX_REJECTIONS)
 		return;
-	r->rejected_fastopen += fastopen;
 	rej = &r->rej[r->nrej++];
 	snprintf(rej->case_name, sizeof(rej->case_name), "%s",
 		 v->case_name ? v->case_name : "");
@@ -569,7 +610,7 @@ static void report_fo_result(struct tfo_report *r, const struct tfo_event *e,
 	struct jw w;
 
 	tfo_fo_decode(e, opt, &fv);
-	tfo_fo_account(r, e, &fv, true);
+	tfo_fo_account(r, e, &fv, true, 1);
 	if (!env.json) {
 		tfo_fo_answer_text(&fv, e->nonblock, answer, sizeof(answer));
 		printf("%sfastopen answer to %s(fd %d) by %s[%d]: %s (read at "
@@ -690,7 +731,7 @@ static const char *libc_answer(const struct tfo_report *r)
 
 static const char *who_rejects(const struct tfo_report *r)
 {
-	if (!r->nrej)
+	if (!r->rejected)
 		return NULL;
 	/* a syscall's error is the kernel's, whether libc was seen or not */
 	return r->libc_changed ? "libc" : "kernel";
@@ -712,6 +753,48 @@ static json_object *rejection_json(const struct tfo_rejection *x)
 	return o;
 }
 
+static json_object *group_json(const struct tfo_total_group *g)
+{
+	json_object *o = json_object_new_object();
+
+	json_add(o, "syscall", json_object_new_string(g->syscall));
+	json_add(o, "errno", json_str_or_null(g->err));
+	json_add(o, "layer", json_str_or_null(g->layer));
+	json_add(o, "origin", json_str_or_null(g->origin));
+	json_add(o, "sends", json_object_new_int64(g->sends));
+	json_add(o, "example_pid", json_object_new_int(g->pid));
+	json_add(o, "example_comm", json_object_new_string(g->comm));
+	return o;
+}
+
+/*
+ * "totals": where the figures come from, and what the records that arrived
+ * add up to (the lists and the libc split are from them).
+ */
+static json_object *totals_json(const struct tfo_report *r)
+{
+	const struct tfo_totals_src *t = &r->totals;
+	json_object *o = json_object_new_object();
+	json_object *g = json_object_new_array();
+	json_object *rec = json_object_new_object();
+
+	for (int i = 0; i < t->ngroups; i++)
+		json_object_array_add(g, group_json(&t->groups[i]));
+	json_add(o, "source",
+		 json_object_new_string(t->from_bpf ? "bpf" : "records"));
+	json_add(o, "exact", json_object_new_boolean(t->exact));
+	json_add(o, "uncounted_map_full", json_object_new_uint64(t->map_full));
+	json_add(o, "by_syscall_errno_origin", g);
+	json_add(o, "other_sends", json_object_new_int64(t->groups_other));
+	json_add(rec, "sends", json_object_new_int64(t->rec_sends));
+	json_add(rec, "libc_without_wrapper",
+		 json_object_new_int64(t->rec_libc_none));
+	json_add(rec, "rejected", json_object_new_int64(t->rec_rejected));
+	json_add(rec, "in_progress", json_object_new_int64(t->rec_in_progress));
+	json_add(o, "from_records", rec);
+	return o;
+}
+
 static void print_verdict_json(struct tfo_report *r)
 {
 	json_object *o = json_object_new_object();
@@ -726,21 +809,28 @@ static void print_verdict_json(struct tfo_report *r)
 			       NULL);
 	json_object_object_add(o, "rejected_by",
 			       json_str_or_null(who_rejects(r)));
-	json_object_object_add(o, "sends", json_object_new_int(r->sends));
+	json_object_object_add(o, "sends", json_object_new_int64(r->sends));
 	json_object_object_add(o, "libc_seen",
-			       json_object_new_int(r->libc_seen));
+			       json_object_new_int64(r->libc_seen));
+	json_object_object_add(o, "libc_changed",
+			       json_object_new_int64(r->libc_changed));
+	json_object_object_add(o, "libc_without_wrapper",
+			       json_object_new_int64(r->libc_none));
 	json_object_object_add(o, "libc_bypassed",
-			       json_object_new_int(r->libc_unseen));
+			       json_object_new_int64(r->libc_unseen));
 	json_object_object_add(o, "libc_not_probed",
-			       json_object_new_int(r->libc_not_probed));
+			       json_object_new_int64(r->libc_not_probed));
 	json_object_object_add(o, "libc_not_probed_why",
 			       json_str_or_null(r->libc_not_probed_why));
+	json_object_object_add(o, "rejected",
+			       json_object_new_int64(r->rejected));
 	json_object_object_add(o, "rejections", rej);
 	json_object_object_add(
 		o, "lost_events",
 		json_object_new_uint64(tfo_session_lost(r->session)));
 	json_object_object_add(o, "malformed_records",
 			       json_object_new_uint64(r->malformed_records));
+	json_object_object_add(o, "totals", totals_json(r));
 	json_object_object_add(o, "summary",
 			       json_object_new_string(libc_answer(r)));
 	tfo_fo_verdict_json(r, o);
@@ -760,10 +850,21 @@ static void print_kernel_answer(const struct tfo_report *r)
 		       "libc passed their flags unchanged.\n");
 }
 
+/* " (from N of M records)" when a figure's records are not all there. */
+static const char *from_records(long long n, long long m, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (n != m)
+		snprintf(buf, len, " (from %lld of %lld records)", n, m);
+	return buf;
+}
+
 /* The verdict's libc sentence: the sends by libc_status. */
 static void print_libc_verdict_text(const struct tfo_report *r)
 {
+	const struct tfo_totals_src *t = &r->totals;
 	const char *sep = "";
+	char from[64];
 
 	printf("  libc:   ");
 	if (!r->session->libc_on) {
@@ -771,36 +872,75 @@ static void print_libc_verdict_text(const struct tfo_report *r)
 		return;
 	}
 	if (r->libc_seen) {
-		printf("%s in %d of %d calls it wrapped", libc_answer(r),
+		printf("%s in %lld of %lld calls it wrapped", libc_answer(r),
 		       r->libc_seen - r->libc_changed, r->libc_seen);
 		sep = "; ";
 	}
+	/* bypassed or not probed: told apart in user space, per record */
+	from_records(t->rec_libc_none, r->libc_none, from, sizeof(from));
 	if (r->libc_unseen) {
-		printf("%s%d send%s bypassed libc (probed in %s process)", sep,
-		       r->libc_unseen, r->libc_unseen > 1 ? "s" : "",
-		       r->libc_unseen > 1 ? "their" : "its");
+		printf("%s%lld send%s bypassed libc (probed in %s process)%s",
+		       sep, r->libc_unseen, r->libc_unseen > 1 ? "s" : "",
+		       r->libc_unseen > 1 ? "their" : "its", from);
 		sep = "; ";
 	}
 	if (r->libc_not_probed) {
-		printf("%s%d send%s where libc was not probed (%s)", sep,
+		printf("%s%lld send%s where libc was not probed (%s)%s", sep,
 		       r->libc_not_probed, r->libc_not_probed > 1 ? "s" : "",
-		       r->libc_not_probed_why);
+		       r->libc_not_probed_why, from);
 		sep = "; ";
 	}
 	printf("%s\n", sep[0] ? "" : "no send through a libc wrapper");
 }
 
-static void print_verdict_text(struct tfo_report *r)
+/* Where the totals come from, and the sends by syscall, errno and origin. */
+static void print_totals_text(const struct tfo_report *r)
 {
+	const struct tfo_totals_src *t = &r->totals;
 	unsigned long long lost = tfo_session_lost(r->session);
 
-	printf("\nVerdict\n");
-	print_libc_verdict_text(r);
-	if (!r->nrej)
-		printf("  kernel: rejected no send\n");
+	if (!t->from_bpf)
+		printf("  totals: from the %lld send records that arrived\n",
+		       r->sends);
+	else if (t->exact)
+		printf("  totals: exact (BPF counters): %lld send%s; %llu "
+		       "detailed record%s dropped (ring buffer full)\n",
+		       r->sends, r->sends == 1 ? "" : "s", lost,
+		       lost == 1 ? "" : "s");
 	else
-		printf("  kernel: rejected %d send%s:\n", r->nrej,
-		       r->nrej > 1 ? "s" : "");
+		printf("  totals: not exact: %llu records of classes that found "
+		       "BPF's totals map full (%d classes) are not counted; "
+		       "%llu detailed records dropped (ring buffer full)\n",
+		       t->map_full, TFO_TOTALS_MAX, lost);
+	for (int i = 0; i < t->ngroups; i++) {
+		const struct tfo_total_group *g = &t->groups[i];
+		char origin[96] = "";
+
+		if (g->layer)
+			snprintf(origin, sizeof(origin), "%s (%s layer)",
+				 g->origin[0] ? g->origin : "-", g->layer);
+		printf("    %-8s %-11s %-40s %10lld  e.g. %s[%d]\n", g->syscall,
+		       g->err ? g->err : "ok", origin, g->sends, g->comm,
+		       g->pid);
+	}
+	if (t->groups_other)
+		printf("    %lld more sends of other classes\n",
+		       t->groups_other);
+}
+
+static void print_rejections_text(const struct tfo_report *r)
+{
+	const struct tfo_totals_src *t = &r->totals;
+	char from[64];
+
+	if (!r->rejected) {
+		printf("  kernel: rejected no send\n");
+		return;
+	}
+	from_records(t->rec_rejected, r->rejected, from, sizeof(from));
+	printf("  kernel: rejected %lld send%s%s%s:\n", r->rejected,
+	       r->rejected > 1 ? "s" : "",
+	       r->nrej < t->rec_rejected ? "; the first listed" : "", from);
 	for (int i = 0; i < r->nrej; i++) {
 		const struct tfo_rejection *x = &r->rej[i];
 
@@ -815,14 +955,24 @@ static void print_verdict_text(struct tfo_report *r)
 		       x->layer[0] == 'f' ? "" : "(socket layer)",
 		       x->condition[0] ? ": " : "", x->condition);
 	}
+}
+
+static void print_verdict_text(struct tfo_report *r)
+{
+	unsigned long long lost = tfo_session_lost(r->session);
+
+	printf("\nVerdict\n");
+	print_totals_text(r);
+	print_libc_verdict_text(r);
+	print_rejections_text(r);
 	print_kernel_answer(r);
 	if (r->fastopen_ok_with_addr && r->einval_without_addr)
 		printf("          MSG_FASTOPEN with a destination address "
-		       "succeeded (%d); EINVAL came from sends without one "
-		       "(%d): a Fast Open send must carry the address it "
+		       "succeeded (%lld); EINVAL came from sends without one "
+		       "(%lld): a Fast Open send must carry the address it "
 		       "connects to.\n",
 		       r->fastopen_ok_with_addr, r->einval_without_addr);
-	if (r->session->backend == BACKEND_TRACEPOINT && r->nrej)
+	if (r->session->backend == BACKEND_TRACEPOINT && r->rejected)
 		printf("  note:   the tracepoint backend sees the socket layer; "
 		       "the function inside it that said no needs the fentry "
 		       "or kprobe backend.\n");
@@ -848,6 +998,7 @@ void tfo_report_close(struct tfo_report *r)
 
 void tfo_report_verdict(struct tfo_report *r)
 {
+	tfo_totals_apply(r);
 	info("ring records: %llu malformed (wrong size or kind), dropped",
 	     r->malformed_records);
 	tfo_netstat_finish(&r->netstat);

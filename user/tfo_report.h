@@ -32,39 +32,75 @@ struct tfo_progress {
 
 /* Fast Open attempts and their answers (see tfo_report_fastopen_*). */
 struct tfo_fo_stats {
-	int attempts;
-	int data_in_syn; /* the SYN carried data */
-	int data_acked; /* ...and the SYN-ACK acked it */
-	int fell_back; /* answered: data not in the SYN, or not acked */
-	int pending; /* answer not known (yet) */
-	int no_answer; /* no handshake: the SYN refused or timed out */
-	int cookie_requests;
-	int no_cookie;
-	int active_disabled;
-	int results_later; /* answers that came after the syscall returned */
-	int accepts; /* accept()s of traced listeners */
-	int accepts_fastopen; /* ...of connections whose SYN data was taken */
+	long long attempts;
+	long long data_in_syn; /* the SYN carried data */
+	long long data_acked; /* ...and the SYN-ACK acked it */
+	long long fell_back; /* answered: data not in the SYN, or not acked */
+	long long pending; /* answer not known (yet) */
+	long long no_answer; /* no handshake: the SYN refused or timed out */
+	long long cookie_requests;
+	long long no_cookie;
+	long long active_disabled;
+	long long results_later; /* answers that came after the syscall returned */
+	long long accepts; /* accept()s of traced listeners */
+	long long accepts_fastopen; /* ...of connections whose SYN data was taken */
+};
+
+/* Sends of one syscall, errno and origin: a row of the verdict's totals. */
+struct tfo_total_group {
+	const char *syscall;
+	const char *err; /* NULL: success */
+	const char *layer; /* NULL: not refused */
+	char origin[64]; /* "" if none */
+	long long sends;
+	int pid; /* the first process counted */
+	char comm[16];
+};
+
+#define TFO_MAX_GROUPS 32
+
+/*
+ * Where the verdict's totals come from: BPF's tfo_totals map, counted as
+ * each record was emitted (exact, whether or not the ring had room), or the
+ * records that arrived (no map: the fuzzers).
+ */
+struct tfo_totals_src {
+	bool from_bpf;
+	bool exact; /* from_bpf, and no class found the map full */
+	unsigned long long map_full; /* records not counted: map full */
+	/* the same figures from the records that arrived */
+	long long rec_sends;
+	long long rec_libc_none;
+	long long rec_rejected;
+	long long rec_in_progress;
+	int ngroups;
+	long long groups_other; /* sends of classes past TFO_MAX_GROUPS */
+	struct tfo_total_group groups[TFO_MAX_GROUPS];
 };
 
 struct tfo_report {
 	const struct tfo_session *session;
-	int sends;
+	long long sends;
 	/* ring records of a wrong size or unknown kind, dropped */
 	unsigned long long malformed_records;
-	int libc_seen; /* sends whose libc wrapper was seen */
-	int libc_changed; /* ...and handed the kernel other flags */
-	int libc_unseen; /* libc_status "bypassed": probed, not called */
-	int libc_not_probed; /* libc_status "not_probed" */
+	long long libc_seen; /* sends whose libc wrapper was seen */
+	long long libc_changed; /* ...and handed the kernel other flags */
+	long long libc_none; /* sends no libc wrapper made (the next two) */
+	long long libc_unseen; /* libc_status "bypassed": probed, not called */
+	long long libc_not_probed; /* libc_status "not_probed" */
 	char libc_not_probed_why[256]; /* the first reason */
-	int fastopen_ok_with_addr; /* sendmsg/sendto + MSG_FASTOPEN + address */
-	int einval_without_addr;
+	long long fastopen_ok_with_addr; /* sendmsg/sendto + MSG_FASTOPEN + address */
+	long long einval_without_addr;
+	long long rejected; /* rejected sends; rej[] lists the first ones */
+	long long in_progress; /* sends in progress; prog[] lists the first */
 	int nrej;
 	struct tfo_rejection rej[TFO_MAX_REJECTIONS];
-	int rejected_fastopen; /* rejected sends that carried MSG_FASTOPEN */
+	long long rejected_fastopen; /* rejected sends that carried MSG_FASTOPEN */
 	int nprog;
 	struct tfo_progress prog[TFO_MAX_REJECTIONS];
 	struct tfo_fo_stats fo;
 	struct tfo_netstat netstat;
+	struct tfo_totals_src totals;
 };
 
 /* First line: the backend and why; then the setup, in text mode. */
@@ -87,6 +123,19 @@ void tfo_report_close(struct tfo_report *r);
  */
 int tfo_decode_record(struct tfo_report *r, const void *data, size_t size,
 		      const char *case_name, int attempt);
+/*
+ * Add @n records like @e to the verdict's totals (what a record counts for,
+ * without printing it); the same for records and for BPF's counts.
+ */
+void tfo_report_count(struct tfo_report *r, const struct tfo_event *e,
+		      long long n);
+/*
+ * Replace the totals counted from records with BPF's exact ones
+ * (tfo_totals.c); a no-op without a loaded skeleton.
+ */
+void tfo_totals_apply(struct tfo_report *r);
+/* The event a tfo_totals key stands for: what the totals are computed from. */
+void tfo_total_event(const struct tfo_total_key *k, struct tfo_event *e);
 /* The Fast Open option of a SYN: "cookie", "cookie request" or NULL. */
 const char *tfo_syn_option(const struct tfo_syn *syn);
 

@@ -194,6 +194,12 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 		bpf_map__set_max_entries(skel->maps.events, TFO_RING_ALL_BYTES);
 		skel->rodata->wakeup_bytes = TFO_WAKEUP_BYTES;
 	}
+	/* --ring-size; a ring smaller than the wakeup mark wakes at half */
+	if (o->ring_bytes) {
+		bpf_map__set_max_entries(skel->maps.events, o->ring_bytes);
+		if (skel->rodata->wakeup_bytes > o->ring_bytes / 2)
+			skel->rodata->wakeup_bytes = o->ring_bytes / 2;
+	}
 
 	if (s->backend != BACKEND_KPROBE) {
 		bpf_program__set_autoload(skel->progs.tfo_kprobe, false);
@@ -347,6 +353,16 @@ int tfo_session_trace(struct tfo_session *s, pid_t tgid)
 unsigned long long tfo_session_lost(const struct tfo_session *s)
 {
 	return s->skel ? s->skel->bss->lost_events : 0;
+}
+
+int tfo_session_totals_fd(const struct tfo_session *s)
+{
+	return s->skel ? bpf_map__fd(s->skel->maps.tfo_totals) : -1;
+}
+
+unsigned long long tfo_session_totals_full(const struct tfo_session *s)
+{
+	return s->skel ? s->skel->bss->totals_full : 0;
 }
 
 void tfo_session_close(struct tfo_session *s)

@@ -40,6 +40,7 @@ struct tfo_session_opts {
 	bool trace_libc; /* probe the libc send wrappers */
 	pid_t libc_pid; /* whose libc to probe; 0 = the tracer's */
 	bool libc_self; /* the tracer itself sends (built-in cases) */
+	unsigned long ring_bytes; /* the ring's size; 0: the default */
 	ring_buffer_sample_fn on_event;
 	void *ctx;
 };
@@ -51,6 +52,10 @@ int tfo_session_attach_libc(struct tfo_session *s, pid_t pid);
 /* Add a thread group (and, from now on, its children) to the traced set. */
 int tfo_session_trace(struct tfo_session *s, pid_t tgid);
 unsigned long long tfo_session_lost(const struct tfo_session *s);
+/* The tfo_totals map (verdict totals, tfo.bpf.c count_total()), or -1. */
+int tfo_session_totals_fd(const struct tfo_session *s);
+/* Records not in tfo_totals: their class found the map full. */
+unsigned long long tfo_session_totals_full(const struct tfo_session *s);
 void tfo_session_close(struct tfo_session *s);
 
 /* BTF prototype of kernel function @func, or NULL. */
