@@ -417,6 +417,7 @@ static __always_inline void keep_pending(const struct tfo_event *ev)
 {
 	__u64 key = ev->sk;
 
+	/* fo_attempt: a TCP send only (finish_fastopen()) */
 	if (!ev->fo_attempt || ev->fo.settled_by != TFO_SETTLED_NOT)
 		return;
 	if (!bpf_map_update_elem(&pending_fo, &key, ev, BPF_NOEXIST))
@@ -429,7 +430,7 @@ static __always_inline void track_first_write(const struct tfo_event *ev)
 	__u64 key = ev->sk;
 	__u8 one = 1;
 
-	if (!key)
+	if (!key || ev->sock_protocol != TRACER_IPPROTO_TCP)
 		return;
 	if (ev->syscall == TFO_SYS_CONNECT && ev->fastopen_connect &&
 	    (ev->ret == 0 || ev->ret == -EINPROGRESS)) {
