@@ -654,6 +654,7 @@ static void on_reaped(void *ctx, pid_t tid, int status)
 
 	if (lp->target && lp->target->pid == tid)
 		target_reaped(lp->target, status);
+	tfo_session_forget_stop(lp->s, tid);
 	if (p)
 		drop_links(p);
 }

@@ -280,11 +280,21 @@ bool tfo_session_stop_pending(const struct tfo_session *s, pid_t tid)
 
 void tfo_session_check_send_hooks(struct tfo_session *s)
 {
-	if (s->send_hooks_live || !s->skel->bss->send_hooks_wanted)
+	if (s->send_hooks_live || !s->skel->bss->send_hooks_wanted ||
+	    !s->skel->bss->send_hooks_signal_failed)
 		return;
-	/* A request whose stop never came: the signal was refused. */
+	/* A request whose stop never came: bpf_send_signal_thread() failed. */
 	tfo_session_attach_send_hooks(
-		s, "late: a traced thread got a socket, its stop failed");
+		s, "late: a traced thread got a socket, its stop was refused");
+}
+
+void tfo_session_forget_stop(struct tfo_session *s, pid_t tid)
+{
+	__u32 key = (__u32)tid;
+
+	if (s->skel)
+		bpf_map__delete_elem(s->skel->maps.hook_requests, &key,
+				     sizeof(key), 0);
 }
 
 void tfo_session_stop_requests_end(struct tfo_session *s)

@@ -76,6 +76,8 @@ bool tfo_session_take_stop(struct tfo_session *s, pid_t tid);
 bool tfo_session_stop_pending(const struct tfo_session *s, pid_t tid);
 /* Attach them if a request's stop never came (poll loop). */
 void tfo_session_check_send_hooks(struct tfo_session *s);
+/* Thread @tid is gone: a request of its that was never taken goes too. */
+void tfo_session_forget_stop(struct tfo_session *s, pid_t tid);
 /* No more stop requests (the ptrace of the traced processes ends). */
 void tfo_session_stop_requests_end(struct tfo_session *s);
 void tfo_session_close(struct tfo_session *s);
