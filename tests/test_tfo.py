@@ -601,6 +601,35 @@ def test_send_hooks_come_with_the_first_socket():
           f"-v says why they were attached: {err}")
 
 
+def test_pid_holding_a_socket_gets_send_hooks_at_start():
+    """-p of a process that holds a socket already: the send-path hooks are
+    attached before --ready-file appears (it could send at once)."""
+    _need_bpftool()
+    with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
+        ready, pidf, count = (os.path.join(tmp, n)
+                              for n in ("ready", "pid", "count"))
+        holder = subprocess.Popen(["unshare", "-n", python(), "-c",
+                                   SOCKET_THEN_WAIT, pidf, count])
+        t = None
+        try:
+            _wait_file(pidf, holder)
+            t = subprocess.Popen(
+                [need_tracer(), "--backend", "tracepoint", "-v", "-j", "tfo",
+                 "--all", "-p", str(_read_int(pidf)), "--ready-file", ready],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            _wait_file(ready, t)
+            links = _tracepoint_links(t.pid)
+        finally:
+            holder.kill()
+            holder.wait()
+            err = t.communicate(timeout=20)[1] if t else ""
+    want = [h for h in SEND_HOOKS
+            if h != "sock_send_length" or feature("sock_send_length")[0]]
+    eq([h for h in links if h in SEND_HOOKS], sorted(want),
+       f"send-path links at --ready-file (stderr: {err})")
+    check("holds a socket already" in err, f"-v says why: {err}")
+
+
 def test_user_sigstop_still_stops_the_traced_program():
     """A user's SIGSTOP and SIGCONT to a traced program that made a socket
     (its own SIGSTOP from tracer was suppressed) still stop and continue
