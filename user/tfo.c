@@ -349,7 +349,8 @@ static int send_hooks_for(struct tfo_run *run, pid_t pid)
 
 	if (!tfo_libc_following(s))
 		return tfo_session_attach_send_hooks(
-			s, "the traced processes are not under tracer's ptrace");
+			s,
+			"the traced processes are not under tracer's ptrace");
 	if (holds_socket(pid))
 		return tfo_session_attach_send_hooks(
 			s, "the traced process holds a socket already");

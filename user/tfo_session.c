@@ -260,8 +260,8 @@ bool tfo_session_take_stop(struct tfo_session *s, pid_t tid)
 	__u32 key = (__u32)tid;
 	int err;
 
-	if (bpf_map__delete_elem(s->skel->maps.hook_requests, &key,
-				 sizeof(key), 0))
+	if (bpf_map__delete_elem(s->skel->maps.hook_requests, &key, sizeof(key),
+				 0))
 		return false;
 	err = tfo_session_attach_send_hooks(s, "a traced thread got a socket");
 	if (err)
