@@ -398,7 +398,9 @@ static int load_and_attach(struct tfo_session *s,
 			backend_name(s->backend), strerror(-err));
 	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
 		return err;
-	if (!o->defer_send_hooks)
+	/* The stop requests come from tfo_sys_exit (request_send_hooks()). */
+	if (!o->defer_send_hooks ||
+	    !bpf_program__autoload(s->skel->progs.tfo_sys_exit))
 		return tfo_session_attach_send_hooks(s, "at start");
 	return 0;
 }
