@@ -180,6 +180,13 @@ __u32 send_hooks_wanted = 0;
 __u64 send_hooks_signal_failed = 0;
 
 /*
+ * 1 while every traced process is under tracer's ptrace (user space clears
+ * it before it lets them go): then a task nobody ptraces is not traced, as
+ * one load of task->ptrace says, before any hash lookup.
+ */
+__u32 traced_are_ptraced = 0;
+
+/*
  * Threads stopped by request_send_hooks(): tid -> 1 until tracer, at the
  * SIGSTOP's signal-delivery-stop, attached the hooks and suppressed it.
  */
@@ -218,6 +225,12 @@ static __always_inline enum tfo_syscall syscall_kind(long nr)
 	if (nr == nr_accept || nr == nr_accept4)
 		return TFO_SYS_ACCEPT;
 	return TFO_SYS_NONE;
+}
+
+/* false: the current task is certainly not traced (traced_are_ptraced). */
+static __always_inline bool maybe_traced(void)
+{
+	return !traced_are_ptraced || bpf_get_current_task_btf()->ptrace;
 }
 
 static __always_inline __u32 current_tid(void)
@@ -916,7 +929,7 @@ static __always_inline void request_send_hooks(void)
 	__u32 tid = current_tid();
 	__u8 one = 1;
 
-	if (!current_is_traced())
+	if (!maybe_traced() || !current_is_traced())
 		return;
 	send_hooks_wanted = 1;
 	if (bpf_map_update_elem(&hook_requests, &tid, &one, BPF_ANY))
@@ -951,7 +964,7 @@ int BPF_PROG(tfo_sys_enter, struct pt_regs *regs, long id)
 	enum tfo_syscall sc = syscall_kind(id);
 	unsigned long args[6];
 
-	if (sc == TFO_SYS_NONE || !current_is_traced())
+	if (sc == TFO_SYS_NONE || !maybe_traced() || !current_is_traced())
 		return 0;
 	/* The user's registers, a trusted pointer: plain loads (x86_64). */
 	args[0] = regs->di;

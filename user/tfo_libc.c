@@ -721,6 +721,7 @@ int tfo_libc_follow_spawned(struct tfo_session *s, struct target *t)
 		return 0;
 	}
 	lp->following = true;
+	tfo_session_all_ptraced(s);
 	lp->target = t;
 	t->ptraced = true;
 	return 0;
@@ -754,6 +755,7 @@ int tfo_libc_follow_pid(struct tfo_session *s, pid_t pid)
 		ptree_release(&lp->tree);
 	} else {
 		lp->following = true;
+		tfo_session_all_ptraced(s);
 	}
 	if (s->libc_on)
 		probe_mapped(lp, pid);

@@ -299,8 +299,15 @@ void tfo_session_forget_stop(struct tfo_session *s, pid_t tid)
 
 void tfo_session_stop_requests_end(struct tfo_session *s)
 {
-	if (s->skel && s->skel->bss)
+	if (s->skel && s->skel->bss) {
 		s->skel->bss->send_hooks_live = 1;
+		s->skel->bss->traced_are_ptraced = 0;
+	}
+}
+
+void tfo_session_all_ptraced(struct tfo_session *s)
+{
+	s->skel->bss->traced_are_ptraced = 1;
 }
 
 static int add_link(struct tfo_session *s, struct bpf_link *link)

@@ -80,6 +80,9 @@ void tfo_session_check_send_hooks(struct tfo_session *s);
 void tfo_session_forget_stop(struct tfo_session *s, pid_t tid);
 /* No more stop requests (the ptrace of the traced processes ends). */
 void tfo_session_stop_requests_end(struct tfo_session *s);
+/* Every traced process is under tracer's ptrace from now on (until
+ * tfo_session_stop_requests_end()): tfo.bpf.c filters on task->ptrace. */
+void tfo_session_all_ptraced(struct tfo_session *s);
 void tfo_session_close(struct tfo_session *s);
 
 /* BTF prototype of kernel function @func, or NULL. */
