@@ -24,6 +24,7 @@
 #define TRACER_AF_INET6 10
 #define TRACER_ETH_P_IP 0x0800
 #define TRACER_ETH_P_IPV6 0x86DD
+#define TRACER_SIGSTOP 19
 
 /* Syscall numbers of this architecture, set by the loader from <sys/syscall.h>. */
 const volatile long nr_sendto = -1;
@@ -34,6 +35,12 @@ const volatile long nr_write = -1;
 const volatile long nr_accept = -1;
 const volatile long nr_accept4 = -1;
 const volatile long nr_listen = -1;
+/* The syscalls that hand a process a socket (see request_send_hooks()). */
+const volatile long nr_socket = -1;
+const volatile long nr_socketpair = -1;
+const volatile long nr_recvmsg = -1;
+const volatile long nr_recvmmsg = -1;
+const volatile long nr_pidfd_getfd = -1;
 /* Report only sends that ask for Fast Open (default), or every send (--all). */
 const volatile bool only_fastopen = true;
 /* The libc wrappers are probed (their programs loaded and attached). */
@@ -156,6 +163,39 @@ __u64 nr_pending_fo = 0;
 __u64 nr_foc_socks = 0;
 /* Entries in listen_ports: gates the receive hook (no listener: one load). */
 __u64 nr_listen_ports = 0;
+
+/*
+ * The send-path hooks (sock_send_length, net_dev_queue, inet_sock_set_state,
+ * netif_receive_skb) fire for every send and frame of the machine: tracer
+ * attaches them only once a traced process holds a socket. 0 until then;
+ * set to 1 by user space once they are attached (they stay attached), or
+ * when its traced processes are no longer all under its ptrace: then no
+ * more stop requests.
+ */
+__u32 send_hooks_live = 0;
+/* A traced thread asked for them; user space attaches them late if its stop
+ * never came (the signal could not be sent). */
+__u32 send_hooks_wanted = 0;
+/* bpf_send_signal_thread() refusals. */
+__u64 send_hooks_signal_failed = 0;
+
+/*
+ * 1 while every traced process is under tracer's ptrace (user space clears
+ * it before it lets them go): then a task nobody ptraces is not traced, as
+ * one load of task->ptrace says, before any hash lookup.
+ */
+__u32 traced_are_ptraced = 0;
+
+/*
+ * Threads stopped by request_send_hooks(): tid -> 1 until tracer, at the
+ * SIGSTOP's signal-delivery-stop, attached the hooks and suppressed it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} hook_requests SEC(".maps");
 
 /* Never written: the zeroed value new inflight entries start from. */
 struct {
@@ -311,6 +351,12 @@ static __always_inline enum tfo_syscall syscall_kind(long nr)
 	if (nr == nr_accept || nr == nr_accept4)
 		return TFO_SYS_ACCEPT;
 	return TFO_SYS_NONE;
+}
+
+/* false: the current task is certainly not traced (traced_are_ptraced). */
+static __always_inline bool maybe_traced(void)
+{
+	return !traced_are_ptraced || bpf_get_current_task_btf()->ptrace;
 }
 
 static __always_inline __u32 current_tid(void)
@@ -514,6 +560,7 @@ static __always_inline void keep_pending(const struct tfo_event *ev)
 {
 	__u64 key = ev->sk;
 
+	/* fo_attempt: a TCP send only (finish_fastopen()) */
 	if (!ev->fo_attempt || ev->fo.settled_by != TFO_SETTLED_NOT)
 		return;
 	if (!bpf_map_update_elem(&pending_fo, &key, ev, BPF_NOEXIST))
@@ -526,7 +573,7 @@ static __always_inline void track_first_write(const struct tfo_event *ev)
 	__u64 key = ev->sk;
 	__u8 one = 1;
 
-	if (!key)
+	if (!key || ev->sock_protocol != TRACER_IPPROTO_TCP)
 		return;
 	if (ev->syscall == TFO_SYS_CONNECT && ev->fastopen_connect &&
 	    (ev->ret == 0 || ev->ret == -EINPROGRESS)) {
@@ -991,6 +1038,39 @@ static __always_inline int on_listen_exit(long fd)
 	return 0;
 }
 
+static __always_inline bool gives_socket(long nr)
+{
+	return nr == nr_socket || nr == nr_socketpair || nr == nr_accept ||
+	       nr == nr_accept4 || nr == nr_recvmsg || nr == nr_recvmmsg ||
+	       nr == nr_pidfd_getfd;
+}
+
+/*
+ * A traced thread got a socket (socket(), socketpair(), accept(); recvmsg()
+ * may carry one in SCM_RIGHTS, pidfd_getfd() take one) while the send-path
+ * hooks are not attached: stop it before it returns to user space, so that
+ * tracer attaches them before its first send. Every traced process is under
+ * tracer's ptrace here: the SIGSTOP ends in a signal-delivery-stop, where
+ * tracer finds the tid in hook_requests and suppresses it. The helper sends
+ * it as SEND_SIG_PRIV (group_send_sig_info() from bpf_send_signal_common()):
+ * si_code SI_KERNEL, which kill() and tgkill() never give.
+ */
+static __always_inline void request_send_hooks(void)
+{
+	__u32 tid = current_tid();
+	__u8 one = 1;
+
+	if (!maybe_traced() || !current_is_traced())
+		return;
+	send_hooks_wanted = 1;
+	if (bpf_map_update_elem(&hook_requests, &tid, &one, BPF_ANY))
+		return;
+	if (bpf_send_signal_thread(TRACER_SIGSTOP)) {
+		bpf_map_delete_elem(&hook_requests, &tid);
+		__sync_fetch_and_add(&send_hooks_signal_failed, 1);
+	}
+}
+
 /* A thread's entry goes with it (with its send, if it died inside one). */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(tfo_thread_exit, struct task_struct *task)
@@ -1015,7 +1095,7 @@ int BPF_PROG(tfo_sys_enter, struct pt_regs *regs, long id)
 	enum tfo_syscall sc = syscall_kind(id);
 	unsigned long args[6];
 
-	if (sc == TFO_SYS_NONE || !current_is_traced())
+	if (sc == TFO_SYS_NONE || !maybe_traced() || !current_is_traced())
 		return 0;
 	/* The user's registers, a trusted pointer: plain loads (x86_64). */
 	args[0] = regs->di;
@@ -1031,6 +1111,8 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(tfo_sys_exit, struct pt_regs *regs, long ret)
 {
 	/* regs is a trusted BTF pointer here: a plain load, no helper. */
+	if (!send_hooks_live && ret >= 0 && gives_socket(regs->orig_ax))
+		request_send_hooks();
 	if ((long)regs->orig_ax == nr_listen && ret == 0)
 		return on_listen_exit(regs->di); /* x86_64: di is preserved */
 	if (!nr_inflight || syscall_kind(regs->orig_ax) == TFO_SYS_NONE)

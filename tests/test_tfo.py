@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -474,6 +475,202 @@ def test_attach_to_pid():
         fields(e, "-p PID send", syscall="sendmsg", errno="EINVAL",
                flags=MSG_FASTOPEN, libc_flags=MSG_FASTOPEN,
                libc_function="sendmsg")
+
+
+# ------------------------------------------------------ send-path hooks
+#
+# sock_send_length, net_dev_queue, inet_sock_set_state and netif_receive_skb
+# fire for every send and frame of the machine: with -- COMMAND and -p, tracer
+# attaches them only once a traced process holds a socket (tfo.bpf.c stops the
+# thread at its socket() exit, tracer attaches them at that ptrace stop and
+# suppresses the SIGSTOP). That the first send's SYN is still complete is
+# what the -- COMMAND tests of sockets created after start check:
+# test_command_all_leaves_libc_unprobed (--all), test_curl_fastopen_cookie_
+# then_data, test_nonblocking_client, test_server_refusing_fastopen,
+# test_answer_after_the_syscall and test_traced_server_accepts (the server's
+# received SYN, from netif_receive_skb).
+
+SEND_HOOKS = ("sock_send_length", "net_dev_queue", "inet_sock_set_state",
+              "netif_receive_skb")
+
+SOCKET_THEN_WAIT = """
+import os, socket, sys, time
+s = socket.socket()
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(os.getpid()))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+n = 0
+while True:
+    n += 1
+    with open(sys.argv[2], "w") as f:
+        f.write(str(n))
+    time.sleep(0.02)
+"""
+
+
+def _tracepoint_links(pid):
+    """Tracepoint names of the BPF links process @pid holds: link ids from
+    /proc/PID/fdinfo, their tracepoints from `bpftool link show` (as
+    bench/floor.c --list reads them)."""
+    ids = set()
+    fdinfo = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                for line in f:
+                    if line.startswith("link_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            continue
+    links = json.loads(run(["bpftool", "-j", "link", "show"]).out or "[]")
+    return sorted(link.get("tp_name", link.get("type", "?"))
+                  for link in links if link.get("id") in ids)
+
+
+def _need_bpftool():
+    need_root()
+    if not shutil.which("bpftool"):
+        skip("bpftool not installed (make deps)")
+
+
+def _wait_file(path, proc, seconds=20):
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        check(proc.poll() is None and time.monotonic() < deadline,
+              f"{path} never appeared (tracer exit {proc.poll()})")
+        time.sleep(0.02)
+
+
+def _read_int(path):
+    with open(path) as f:
+        return int(f.read() or 0)
+
+
+def test_sleeping_command_holds_no_send_hooks():
+    """A traced program that only sleeps: tracer holds sys_enter and
+    sys_exit, none of the send-path hooks (tracepoint backend), with and
+    without --all."""
+    _need_bpftool()
+    for options in ((), ("--all",)):
+        with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
+            ready = os.path.join(tmp, "ready")
+            t = subprocess.Popen(
+                [need_tracer(), "--backend", "tracepoint", "-j", "tfo",
+                 *options, "--ready-file", ready, "--", "sleep", "30"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                _wait_file(ready, t)
+                time.sleep(0.2)
+                links = _tracepoint_links(t.pid)
+            finally:
+                t.terminate()
+                _, err = t.communicate(timeout=20)
+            what = f"links of `tracer tfo {' '.join(options)} -- sleep`"
+            check("sys_enter" in links and "sys_exit" in links,
+                  f"{what}: {links}\n  stderr: {err}")
+            eq([h for h in links if h in SEND_HOOKS], [], what)
+
+
+def test_send_hooks_come_with_the_first_socket():
+    """The same program, once it made a socket: the send-path hooks are
+    attached before socket() returned to it, and it was not left stopped."""
+    _need_bpftool()
+    with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
+        ready, pidf, count = (os.path.join(tmp, n)
+                              for n in ("ready", "pid", "count"))
+        t = subprocess.Popen(
+            in_netns([need_tracer(), "--backend", "tracepoint", "-v", "-j",
+                      "tfo", "--all", "--ready-file", ready, "--", python(),
+                      "-c", SOCKET_THEN_WAIT, pidf, count]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_file(pidf, t)
+            links = _tracepoint_links(t.pid)  # in_netns() execs tracer
+            n = _read_int(count)
+            time.sleep(0.3)
+            moved = _read_int(count) - n
+        finally:
+            t.terminate()
+            _, err = t.communicate(timeout=20)
+    want = [h for h in SEND_HOOKS
+            if h != "sock_send_length" or feature("sock_send_length")[0]]
+    eq([h for h in links if h in SEND_HOOKS], sorted(want),
+       f"send-path links after socket() (stderr: {err})")
+    check(moved > 0, "the program runs on after its socket() stop")
+    check("send-path hooks attached: a traced thread got a socket" in err,
+          f"-v says why they were attached: {err}")
+
+
+def test_pid_holding_a_socket_gets_send_hooks_at_start():
+    """-p of a process that holds a socket already: the send-path hooks are
+    attached before --ready-file appears (it could send at once)."""
+    _need_bpftool()
+    with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
+        ready, pidf, count = (os.path.join(tmp, n)
+                              for n in ("ready", "pid", "count"))
+        holder = subprocess.Popen(["unshare", "-n", python(), "-c",
+                                   SOCKET_THEN_WAIT, pidf, count])
+        t = None
+        try:
+            _wait_file(pidf, holder)
+            t = subprocess.Popen(
+                [need_tracer(), "--backend", "tracepoint", "-v", "-j", "tfo",
+                 "--all", "-p", str(_read_int(pidf)), "--ready-file", ready],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            _wait_file(ready, t)
+            links = _tracepoint_links(t.pid)
+        finally:
+            holder.kill()
+            holder.wait()
+            err = t.communicate(timeout=20)[1] if t else ""
+    want = [h for h in SEND_HOOKS
+            if h != "sock_send_length" or feature("sock_send_length")[0]]
+    eq([h for h in links if h in SEND_HOOKS], sorted(want),
+       f"send-path links at --ready-file (stderr: {err})")
+    check("holds a socket already" in err, f"-v says why: {err}")
+
+
+def test_user_sigstop_still_stops_the_traced_program():
+    """A user's SIGSTOP and SIGCONT to a traced program that made a socket
+    (its own SIGSTOP from tracer was suppressed) still stop and continue
+    it: tracer suppresses only the stop it asked for (si_code SI_KERNEL)."""
+    need_root()
+    with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
+        ready, pidf, count = (os.path.join(tmp, n)
+                              for n in ("ready", "pid", "count"))
+        t = subprocess.Popen(
+            in_netns(tracer_argv("-j", "tfo", "--all", "--ready-file", ready,
+                                 "--", python(), "-c", SOCKET_THEN_WAIT,
+                                 pidf, count)),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_file(pidf, t)
+            pid = _read_int(pidf)
+            time.sleep(0.1)
+            os.kill(pid, signal.SIGSTOP)
+            deadline = time.monotonic() + 5
+            while _proc_state(pid) not in ("T", "t") and \
+                    time.monotonic() < deadline:
+                time.sleep(0.01)
+            stopped_state = _proc_state(pid)
+            n = _read_int(count)
+            time.sleep(0.3)
+            still = _read_int(count) - n
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.3)
+            resumed = _read_int(count) - n
+        finally:
+            t.terminate()
+            _, err = t.communicate(timeout=20)
+    check(stopped_state in ("T", "t"),
+          f"state after the user's SIGSTOP: {stopped_state} (stderr: {err})")
+    eq(still, 0, "counter steps while stopped")
+    check(resumed > 0, f"the program runs again after SIGCONT ({resumed})")
+
+
+def _proc_state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
 
 
 # ------------------------------------ Fast Open outcomes: the built-in cases

@@ -226,6 +226,17 @@ static void on_exec(struct ptree *t, pid_t pid)
 	t->ops->exec(t->ctx, pid, new_leader);
 }
 
+/* A SIGSTOP the caller asked for (ptree_ops.own_stop): not delivered. */
+static bool own_stop(const struct ptree *t, pid_t tid, int sig)
+{
+	siginfo_t si;
+
+	if (sig != SIGSTOP || !t->ops->own_stop ||
+	    ptrace(PTRACE_GETSIGINFO, tid, 0, &si))
+		return false;
+	return t->ops->own_stop(t->ctx, tid, &si);
+}
+
 static bool is_stop_signal(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
@@ -269,7 +280,7 @@ static void on_stop(struct ptree *t, pid_t tid, int status)
 			resume(tid, 0);
 		break;
 	default: /* signal-delivery-stop: deliver the signal unchanged */
-		resume(tid, sig);
+		resume(tid, own_stop(t, tid, sig) ? 0 : sig);
 	}
 }
 
@@ -326,6 +337,18 @@ static void detach_at_stop(struct ptree *t, pid_t tid, int status)
 	     event == PTRACE_EVENT_CLONE) &&
 	    !ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) && task(t, (pid_t)msg))
 		t->tasks[find(t, (pid_t)msg)].parked = false;
+	/*
+	 * The SIGSTOP the caller asked for is still queued: resume to its
+	 * delivery-stop (get_signal() reports the trap stop first), then
+	 * detach without it, or it would stop the process untraced.
+	 */
+	if (event == PTRACE_EVENT_STOP && t->ops->stop_pending &&
+	    t->ops->stop_pending(t->ctx, tid)) {
+		resume(tid, 0);
+		return;
+	}
+	if (!event && own_stop(t, tid, sig))
+		sig = 0;
 	/* A group-stop detached goes on as one (__ptrace_unlink()). */
 	ptrace(PTRACE_DETACH, tid, 0, event ? 0 : sig);
 	forget(t, tid);

@@ -4,11 +4,13 @@
  * held at its creation (fork, vfork, clone), at each execve() and at its
  * exit while the caller does what must happen before it runs on (attach
  * uprobes bound to it, read its maps), then resumed. No syscall stops; every
- * signal is delivered unchanged and group-stops stay job-control stops.
+ * signal is delivered unchanged (but a SIGSTOP the caller had the kernel send,
+ * see ptree_ops.own_stop) and group-stops stay job-control stops.
  */
 #ifndef TRACER_PTREE_H
 #define TRACER_PTREE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -23,6 +25,14 @@ struct ptree_ops {
 	void (*exit)(void *ctx, pid_t tid, pid_t tgid);
 	/* Thread @tid is gone, with wait status @status. */
 	void (*reaped)(void *ctx, pid_t tid, int status);
+	/*
+	 * Optional. @tid is in a signal-delivery-stop for SIGSTOP, sent as
+	 * @si says: true if the caller asked for it (then it is suppressed,
+	 * not delivered).
+	 */
+	bool (*own_stop)(void *ctx, pid_t tid, const siginfo_t *si);
+	/* Optional. A SIGSTOP the caller asked for is on its way to @tid. */
+	bool (*stop_pending)(void *ctx, pid_t tid);
 };
 
 struct ptree_task;

@@ -7,6 +7,7 @@
  *   tracer tfo -- CMD [ARGS]   trace a program and its children
  *   tracer tfo -p PID          trace a running process and its new children
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -327,6 +328,73 @@ static int run_builtin(struct tfo_run *run)
 
 /* ------------------------------------------------ COMMAND and -p PID */
 
+/* Does fd directory @dir hold a socket ("socket:[inode]")? */
+static bool fds_hold_socket(const char *dir)
+{
+	char path[640], link[64];
+	bool found = false;
+	struct dirent *d;
+	DIR *fds = opendir(dir);
+
+	if (!fds)
+		return true; /* unknown: as if it did */
+	while (!found && (d = readdir(fds))) {
+		ssize_t n;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = !strncmp(link, "socket:", 7);
+		}
+	}
+	closedir(fds);
+	return found;
+}
+
+/* A socket in any thread's file table of @pid (inherited, or -p's own). */
+static bool holds_socket(pid_t pid)
+{
+	char dir[64], fd_dir[352];
+	bool found = false;
+	struct dirent *d;
+	DIR *tasks;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	tasks = opendir(dir);
+	if (!tasks)
+		return true;
+	while (!found && (d = readdir(tasks))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(fd_dir, sizeof(fd_dir), "%s/%s/fd", dir, d->d_name);
+		found = fds_hold_socket(fd_dir);
+	}
+	closedir(tasks);
+	return found;
+}
+
+/*
+ * After @pid joined the traced set: the send-path hooks wait for its first
+ * socket (tfo.bpf.c's request_send_hooks()) only while the tree is under
+ * tracer's ptrace and holds no socket yet; else they go on now.
+ */
+static int send_hooks_for(struct tfo_run *run, pid_t pid)
+{
+	struct tfo_session *s = &run->session;
+
+	if (!tfo_libc_following(s))
+		return tfo_session_attach_send_hooks(
+			s,
+			"the traced processes are not under tracer's ptrace");
+	if (holds_socket(pid))
+		return tfo_session_attach_send_hooks(
+			s, "the traced process holds a socket already");
+	return 0;
+}
+
 static int poll_until_exit(struct tfo_run *run)
 {
 	struct pollfd p[] = {
@@ -340,6 +408,7 @@ static int poll_until_exit(struct tfo_run *run)
 	output_defer_flush(true);
 	/* Stops first: a process held by ptrace waits for them. */
 	while (tfo_libc_dispatch(&run->session), !target_exited(&run->target)) {
+		tfo_session_check_send_hooks(&run->session);
 		if (stop_signal && run->target.spawned && !forwarded++)
 			target_kill(&run->target, stop_signal);
 		else if (stop_signal && !run->target.spawned)
@@ -368,6 +437,8 @@ static int run_command(struct tfo_run *run, char **argv)
 		err = tfo_libc_follow_spawned(&run->session, &run->target);
 	if (!err)
 		err = tfo_session_trace(&run->session, run->target.pid);
+	if (!err)
+		err = send_hooks_for(run, run->target.pid);
 	if (err)
 		return err;
 	err = target_release(&run->target);
@@ -390,6 +461,8 @@ static int run_pid(struct tfo_run *run, pid_t pid, const char *ready_file)
 	if (!err)
 		err = tfo_session_trace(&run->session, pid);
 	if (!err)
+		err = send_hooks_for(run, pid);
+	if (!err)
 		err = write_ready_file(ready_file);
 	return err ? err : poll_until_exit(run);
 }
@@ -408,6 +481,8 @@ static int open_session(struct tfo_run *run, const struct tfo_opts *o,
 		.libc_pid = o->pid,
 		.libc_self = !o->pid && !o->command,
 		.ring_bytes = o->ring_bytes,
+		/* see send_hooks_for(); the built-in runner sends at once */
+		.defer_send_hooks = o->pid || o->command,
 		.on_event = handle_event,
 		.ctx = run,
 	};

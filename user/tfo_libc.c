@@ -591,6 +591,8 @@ static void on_fork(void *ctx, pid_t parent, pid_t child, bool same_mm)
 	struct libc_proc *c;
 	struct libc_span span;
 
+	if (!lp->s->libc_on) /* followed for the send-path hooks only */
+		return;
 	if (!cur) {
 		probe_mapped(lp, child);
 		return;
@@ -623,6 +625,8 @@ static void on_exec(void *ctx, pid_t tgid, bool new_leader)
 		 * and covers a kernel where that check would not hold. */
 		tfo_session_trace(lp->s, tgid);
 	}
+	if (!lp->s->libc_on)
+		return;
 	if (!libc_predict(tgid, &f, why, sizeof(why)))
 		file = file_index(lp, &f, why, sizeof(why));
 	probe_file(lp, tgid, file, false, why);
@@ -651,8 +655,26 @@ static void on_reaped(void *ctx, pid_t tid, int status)
 
 	if (lp->target && lp->target->pid == tid)
 		target_reaped(lp->target, status);
+	tfo_session_forget_stop(lp->s, tid);
 	if (p)
 		drop_links(p);
+}
+
+/* The SIGSTOP tfo.bpf.c sends when a traced thread gets a socket (see
+ * request_send_hooks()): the hooks are attached now, the stop suppressed. */
+static bool on_own_stop(void *ctx, pid_t tid, const siginfo_t *si)
+{
+	struct tfo_libc *lp = ctx;
+
+	/* A request of ours, but a user's SIGSTOP came first: deliver it. */
+	return tfo_session_take_stop(lp->s, tid) && si->si_code == SI_KERNEL;
+}
+
+static bool on_stop_pending(void *ctx, pid_t tid)
+{
+	struct tfo_libc *lp = ctx;
+
+	return tfo_session_stop_pending(lp->s, tid);
 }
 
 static const struct ptree_ops ops = {
@@ -660,6 +682,8 @@ static const struct ptree_ops ops = {
 	.exec = on_exec,
 	.exit = on_exit_stop,
 	.reaped = on_reaped,
+	.own_stop = on_own_stop,
+	.stop_pending = on_stop_pending,
 };
 
 /* ------------------------------------------------------------ following */
@@ -682,14 +706,14 @@ int tfo_libc_follow_spawned(struct tfo_session *s, struct target *t)
 
 	if (!lp)
 		return fail(EXIT_RUNTIME, "out of memory");
-	if (!s->libc_on)
-		return 0;
 	raise_fd_limit();
 	err = ptree_init(&lp->tree, &ops, lp, true);
 	if (!err)
 		err = ptree_seize(&lp->tree, t->pid);
 	if (err) {
-		warn("libc wrappers not probed: cannot ptrace the command: %s",
+		warn("%s: cannot ptrace the command: %s",
+		     s->libc_on ? "libc wrappers not probed" :
+				  "send-path hooks attached at start",
 		     strerror(-err));
 		snprintf(lp->default_why, sizeof(lp->default_why),
 			 "tracer could not ptrace the command (%s)",
@@ -698,6 +722,7 @@ int tfo_libc_follow_spawned(struct tfo_session *s, struct target *t)
 		return 0;
 	}
 	lp->following = true;
+	tfo_session_all_ptraced(s);
 	lp->target = t;
 	t->ptraced = true;
 	return 0;
@@ -710,17 +735,20 @@ int tfo_libc_follow_pid(struct tfo_session *s, pid_t pid)
 
 	if (!lp)
 		return fail(EXIT_RUNTIME, "out of memory");
-	if (!s->libc_on)
-		return 0;
 	raise_fd_limit();
 	err = ptree_init(&lp->tree, &ops, lp, false);
 	if (!err)
 		err = ptree_seize_process(&lp->tree, pid);
 	if (err < 0) {
 		/* Already traced (a debugger), or a Yama/LSM refusal. */
-		warn("cannot ptrace pid %d (%s): its libc is probed, its new "
-		     "children's is not",
-		     pid, strerror(-err));
+		if (s->libc_on)
+			warn("cannot ptrace pid %d (%s): its libc is probed, "
+			     "its new children's is not",
+			     pid, strerror(-err));
+		else
+			warn("cannot ptrace pid %d (%s): send-path hooks "
+			     "attached at start",
+			     pid, strerror(-err));
 		snprintf(lp->default_why, sizeof(lp->default_why),
 			 "ptrace of pid %d refused (%s): its children are not "
 			 "followed",
@@ -728,9 +756,16 @@ int tfo_libc_follow_pid(struct tfo_session *s, pid_t pid)
 		ptree_release(&lp->tree);
 	} else {
 		lp->following = true;
+		tfo_session_all_ptraced(s);
 	}
-	probe_mapped(lp, pid);
+	if (s->libc_on)
+		probe_mapped(lp, pid);
 	return 0;
+}
+
+bool tfo_libc_following(const struct tfo_session *s)
+{
+	return s->lp && s->lp->following;
 }
 
 int tfo_libc_probe_process(struct tfo_session *s, pid_t pid)
@@ -762,6 +797,8 @@ void tfo_libc_release(struct tfo_session *s)
 	if (!s->lp || !s->lp->following)
 		return;
 	t = &s->lp->tree;
+	/* Untraced from here on: a stop request would stop them for good. */
+	tfo_session_stop_requests_end(s);
 	if (t->held_count)
 		info("ptrace: %lu stops, held %.1f us on average, %.1f us at "
 		     "most",

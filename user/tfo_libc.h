@@ -24,7 +24,8 @@ enum tfo_libc_status {
 
 /*
  * A spawned command, held before its exec: follow it and its descendants
- * with ptrace (PTRACE_O_EXITKILL) and probe libc in each. Returns 0 or an
+ * with ptrace (PTRACE_O_EXITKILL) and probe libc in each (with the libc
+ * layer off, followed all the same: the send-path hooks' stops need it). Returns 0 or an
  * exit code; a refused ptrace is not an error (said, and each send says
  * why libc was not probed).
  */
@@ -36,6 +37,8 @@ int tfo_libc_follow_pid(struct tfo_session *s, pid_t pid);
 int tfo_libc_probe_process(struct tfo_session *s, pid_t pid);
 /* -1 when not following; else poll it, then tfo_libc_dispatch(). */
 int tfo_libc_fd(const struct tfo_session *s);
+/* The traced tree is under tracer's ptrace (tfo_libc_follow_*() succeeded). */
+bool tfo_libc_following(const struct tfo_session *s);
 void tfo_libc_dispatch(struct tfo_session *s);
 /* Stop following: every process still followed goes on untraced. */
 void tfo_libc_release(struct tfo_session *s);

@@ -187,6 +187,11 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 	skel->rodata->nr_accept = SYS_accept;
 	skel->rodata->nr_accept4 = SYS_accept4;
 	skel->rodata->nr_listen = SYS_listen;
+	skel->rodata->nr_socket = SYS_socket;
+	skel->rodata->nr_socketpair = SYS_socketpair;
+	skel->rodata->nr_recvmsg = SYS_recvmsg;
+	skel->rodata->nr_recvmmsg = SYS_recvmmsg;
+	skel->rodata->nr_pidfd_getfd = SYS_pidfd_getfd;
 	skel->rodata->only_fastopen = o->only_fastopen;
 	skel->rodata->trace_libc = o->trace_libc;
 	/* --all: a deeper ring, and batched wakeups (see wakeup_bytes). */
@@ -211,6 +216,104 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 					  false);
 	/* Without sock_send_length a send might never meet its socket. */
 	skel->rodata->sock_at_entry = !o->all_sends || !s->sock_layer;
+	/* tfo_session_attach_send_hooks() attaches these. */
+	for (size_t i = 0; i < ARRAY_SIZE(s->send_hooks); i++)
+		bpf_program__set_autoattach(*s->send_hooks[i].prog, false);
+}
+
+static void list_send_hooks(struct tfo_session *s)
+{
+	struct tfo_bpf *skel = s->skel;
+	struct send_hook hooks[] = {
+		{ &skel->progs.tfo_sock_send_length,
+		  &skel->links.tfo_sock_send_length },
+		{ &skel->progs.tfo_set_state, &skel->links.tfo_set_state },
+		{ &skel->progs.tfo_dev_queue, &skel->links.tfo_dev_queue },
+		{ &skel->progs.tfo_rcv, &skel->links.tfo_rcv },
+	};
+
+	memcpy(s->send_hooks, hooks, sizeof(hooks));
+}
+
+/*
+ * The hooks every send and frame of the machine passes through. Once
+ * attached they stay attached until tracer ends: a process that held a
+ * socket may send again at any time, and detaching would cost the next
+ * one's SYN.
+ */
+int tfo_session_attach_send_hooks(struct tfo_session *s, const char *why)
+{
+	if (s->send_hooks_live)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(s->send_hooks); i++) {
+		struct bpf_program *prog = *s->send_hooks[i].prog;
+
+		if (!bpf_program__autoload(prog) || *s->send_hooks[i].link)
+			continue;
+		*s->send_hooks[i].link = bpf_program__attach(prog);
+		if (!*s->send_hooks[i].link)
+			return fail(EXIT_NOSUPPORT, "cannot attach %s: %s",
+				    bpf_program__name(prog), strerror(errno));
+	}
+	s->send_hooks_live = true;
+	s->skel->bss->send_hooks_live = 1;
+	info("send-path hooks attached: %s", why);
+	return 0;
+}
+
+bool tfo_session_take_stop(struct tfo_session *s, pid_t tid)
+{
+	__u32 key = (__u32)tid;
+	int err;
+
+	if (bpf_map__delete_elem(s->skel->maps.hook_requests, &key, sizeof(key),
+				 0))
+		return false;
+	err = tfo_session_attach_send_hooks(s, "a traced thread got a socket");
+	if (err)
+		warn("sends of pid %d may miss their SYN", (int)tid);
+	return true;
+}
+
+bool tfo_session_stop_pending(const struct tfo_session *s, pid_t tid)
+{
+	__u32 key = (__u32)tid;
+	__u8 v;
+
+	return !bpf_map__lookup_elem(s->skel->maps.hook_requests, &key,
+				     sizeof(key), &v, sizeof(v), 0);
+}
+
+void tfo_session_check_send_hooks(struct tfo_session *s)
+{
+	if (s->send_hooks_live || !s->skel->bss->send_hooks_wanted ||
+	    !s->skel->bss->send_hooks_signal_failed)
+		return;
+	/* A request whose stop never came: bpf_send_signal_thread() failed. */
+	tfo_session_attach_send_hooks(
+		s, "late: a traced thread got a socket, its stop was refused");
+}
+
+void tfo_session_forget_stop(struct tfo_session *s, pid_t tid)
+{
+	__u32 key = (__u32)tid;
+
+	if (s->skel)
+		bpf_map__delete_elem(s->skel->maps.hook_requests, &key,
+				     sizeof(key), 0);
+}
+
+void tfo_session_stop_requests_end(struct tfo_session *s)
+{
+	if (s->skel && s->skel->bss) {
+		s->skel->bss->send_hooks_live = 1;
+		s->skel->bss->traced_are_ptraced = 0;
+	}
+}
+
+void tfo_session_all_ptraced(struct tfo_session *s)
+{
+	s->skel->bss->traced_are_ptraced = 1;
 }
 
 static int add_link(struct tfo_session *s, struct bpf_link *link)
@@ -281,6 +384,7 @@ static int load_and_attach(struct tfo_session *s,
 {
 	int err = setup_fentry_slots(s);
 
+	list_send_hooks(s);
 	if (err)
 		return fail(EXIT_RUNTIME, "cannot set fentry targets: %s",
 			    strerror(-err));
@@ -308,6 +412,10 @@ static int load_and_attach(struct tfo_session *s,
 			backend_name(s->backend), strerror(-err));
 	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
 		return err;
+	/* The stop requests come from tfo_sys_exit (request_send_hooks()). */
+	if (!o->defer_send_hooks ||
+	    !bpf_program__autoload(s->skel->progs.tfo_sys_exit))
+		return tfo_session_attach_send_hooks(s, "at start");
 	return 0;
 }
 
