@@ -883,6 +883,8 @@ static int open_session(struct pkt_run *run, char *why, size_t why_len)
 		.trace_all = o->all,
 		.follow_children = !is_experiment(run),
 		.timeline = run->timeline,
+		/* target_lost: frames of the target refused after bind */
+		.reached_after_bind = is_experiment(run),
 		.snaplen = o->pcap_path ? o->snaplen : 0,
 		.on_event = handle_event,
 		.on_frame = handle_frame,
