@@ -205,6 +205,19 @@ static __always_inline void uncount_unbound(struct pkt_sock *s)
 		__sync_fetch_and_add(&nr_unbound, -1);
 }
 
+/*
+ * Can frames reach @po's hook while is_bound() does not hold? Not with
+ * protocol 0: packet_create() registers no hook then, and only
+ * packet_do_bind() gives it a protocol (on_bind_enter() counts the socket
+ * for the time of the call). Met already bound to an interface (found at
+ * bind(), close() or a filter): is_bound() holds. Bound to all interfaces
+ * looks unbound, and is counted so: more work, nothing missed.
+ */
+static __always_inline bool may_be_reached_unbound(const struct packet_sock *po)
+{
+	return BPF_CORE_READ(po, num) && !BPF_CORE_READ(po, ifindex);
+}
+
 static __always_inline struct pkt_sock *lookup_socket(const void *sk)
 {
 	__u64 key = (__u64)sk;
@@ -922,12 +935,7 @@ static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
 	s = bpf_map_lookup_elem(&sockets, &key);
 	if (!s)
 		return NULL;
-	/*
-	 * Met already bound to an interface (found at bind(), close() or a
-	 * filter): is_bound() holds for it. Bound to all interfaces looks
-	 * unbound here, and is counted so: more work, nothing missed.
-	 */
-	if (!BPF_CORE_READ(po, ifindex))
+	if (may_be_reached_unbound(po))
 		count_unbound(s);
 	s->sk = key;
 	s->created_ns = created ? bpf_ktime_get_ns() : 0;
@@ -971,6 +979,19 @@ static __always_inline struct pkt_sock *socket_of_fd(int fd)
 	return track_socket(sk, fd, false);
 }
 
+/* Frames waiting to be read as bind() begins. */
+static __always_inline __u64 queued_waiting(const struct pkt_sock *s,
+					    const struct sock *sk)
+{
+	__u64 n = 0;
+
+	if (!s->ring)
+		return BPF_CORE_READ(sk, sk_receive_queue.qlen);
+	for (int i = 0; i < PKT_MAX_IFACES; i++)
+		n += s->ifs[i].queued_unbound;
+	return n;
+}
+
 static __always_inline void on_bind_enter(int fd)
 {
 	struct pkt_sock *s = socket_of_fd(fd);
@@ -981,17 +1002,11 @@ static __always_inline void on_bind_enter(int fd)
 	if (!s)
 		return;
 	sk = (struct sock *)s->sk;
-	if (!s->bound)
-		s->queued_at_bind =
-			s->ring ? s->ifs[0].queued_unbound +
-					  s->ifs[1].queued_unbound +
-					  s->ifs[2].queued_unbound +
-					  s->ifs[3].queued_unbound +
-					  s->ifs[4].queued_unbound +
-					  s->ifs[5].queued_unbound +
-					  s->ifs[6].queued_unbound +
-					  s->ifs[7].queued_unbound :
-				  BPF_CORE_READ(sk, sk_receive_queue.qlen);
+	if (!s->bound) {
+		/* packet_do_bind() may register a hook before it returns */
+		count_unbound(s);
+		s->queued_at_bind = queued_waiting(s, sk);
+	}
 	c.sk = s->sk;
 	c.enter_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&pending, &tid, &c, BPF_ANY);
@@ -1002,8 +1017,13 @@ static __always_inline void on_bind_exit(const struct pending_call *c, long ret)
 	struct pkt_sock *s = lookup_socket((void *)c->sk);
 	const struct packet_sock *po = (const void *)c->sk;
 
-	if (!s || ret)
+	if (!s)
 		return;
+	if (ret) { /* failed: the protocol is what it was */
+		if (!s->bound && !may_be_reached_unbound(po))
+			uncount_unbound(s);
+		return;
+	}
 	if (!s->bound) {
 		s->bind_enter_ns = c->enter_ns;
 		s->bound_ns = bpf_ktime_get_ns();
