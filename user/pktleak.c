@@ -811,6 +811,7 @@ static void report_map_stats(const struct pkt_run *run)
 	json_add(j, "event", json_object_new_string("stats"));
 	json_add(j, "live_entries", live);
 	json_add(j, "nr_sockets", json_object_new_int64(skel->bss->nr_sockets));
+	json_add(j, "nr_unbound", json_object_new_int64(skel->bss->nr_unbound));
 	json_add(j, "untracked_sockets",
 		 json_object_new_uint64(skel->bss->untracked_sockets));
 	json_add(j, "unmatched_sockets",
