@@ -331,35 +331,41 @@ static __always_inline void capture_frame(const struct pkt_sock *s,
 /* devices looked at in one bucket (ifindexes 256 apart) */
 #define TRACER_IFINDEX_CHAIN 8
 
+/* A device name, as name_of_ifindex() fills it. */
+struct pkt_ifname_buf {
+	char name[PKT_IFNAMSIZ];
+};
+
 /*
- * Name slot @f after device @ifindex of @s's namespace (the only one whose
- * frames packet_rcv() queues to it), looked up as dev_get_by_index() does:
- * in bucket dev_index_hash() of net->dev_index_head. For the hooks that have
- * no device at hand (frames queued or read); once per interface and socket.
+ * The name of device @ifindex in the namespace of socket @sk (the only one
+ * whose frames packet_rcv() queues to it), looked up as dev_get_by_index()
+ * does: in bucket dev_index_hash() of net->dev_index_head. For the hooks with
+ * no device at hand (frames queued or read), once per interface and socket.
+ * Global, so the verifier checks it once per program, not at each of the
+ * unrolled iface_slot() calls.
  */
-static __noinline void name_iface(const struct pkt_sock *s, struct pkt_iface *f,
-				  int ifindex)
+__noinline int name_of_ifindex(__u64 sk, int ifindex,
+			       struct pkt_ifname_buf *out)
 {
-	const struct sock *sk = (const struct sock *)s->sk;
-	const struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	const struct sock *s = (const struct sock *)sk;
+	const struct net *net = BPF_CORE_READ(s, __sk_common.skc_net.net);
 	struct hlist_head *heads = BPF_CORE_READ(net, dev_index_head);
 	const struct hlist_node *node;
 	const struct net_device *dev;
 
-	if (!heads)
-		return;
+	if (!out || !heads)
+		return 0;
 	node = BPF_CORE_READ(
 		heads + (ifindex & (TRACER_NETDEV_HASHENTRIES - 1)), first);
 	for (int i = 0; i < TRACER_IFINDEX_CHAIN && node; i++) {
 		dev = (const void *)node -
 		      bpf_core_field_offset(struct net_device, index_hlist);
-		if (BPF_CORE_READ(dev, ifindex) == ifindex) {
-			bpf_probe_read_kernel_str(f->name, sizeof(f->name),
-						  dev->name);
-			return;
-		}
+		if (BPF_CORE_READ(dev, ifindex) == ifindex)
+			return bpf_probe_read_kernel_str(
+				out->name, sizeof(out->name), dev->name);
 		node = BPF_CORE_READ(node, next);
 	}
+	return 0;
 }
 
 /* The socket's counters for interface @ifindex, claiming a free slot. */
@@ -383,7 +389,8 @@ iface_slot(struct pkt_sock *s, int ifindex, const struct net_device *dev)
 				bpf_probe_read_kernel_str(
 					f->name, sizeof(f->name), dev->name);
 			else
-				name_iface(s, f, ifindex);
+				name_of_ifindex(s->sk, ifindex,
+						(struct pkt_ifname_buf *)f->name);
 			return f;
 		}
 		if (f->ifindex == ifindex) /* another CPU claimed it for us */
