@@ -389,8 +389,9 @@ iface_slot(struct pkt_sock *s, int ifindex, const struct net_device *dev)
 				bpf_probe_read_kernel_str(
 					f->name, sizeof(f->name), dev->name);
 			else
-				name_of_ifindex(s->sk, ifindex,
-						(struct pkt_ifname_buf *)f->name);
+				name_of_ifindex(
+					s->sk, ifindex,
+					(struct pkt_ifname_buf *)f->name);
 			return f;
 		}
 		if (f->ifindex == ifindex) /* another CPU claimed it for us */
