@@ -882,7 +882,8 @@ static int open_session(struct pkt_run *run, char *why, size_t why_len)
 	struct pkt_session_opts so = {
 		.kf = &kf,
 		.trace_all = o->all,
-		.follow_children = !is_experiment(run),
+		/* --all watches every process: no tree to follow */
+		.follow_children = !is_experiment(run) && !o->all,
 		.timeline = run->timeline,
 		/* target_lost: frames of the target refused after bind */
 		.reached_after_bind = is_experiment(run),
