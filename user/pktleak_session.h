@@ -30,6 +30,8 @@ struct pkt_session_opts {
 	bool trace_all; /* every process's packet sockets (--all) */
 	bool follow_children; /* trace the children of traced processes */
 	bool timeline; /* one event per frame (-v) */
+	/* count frames reaching a socket after bind() too (the experiment) */
+	bool reached_after_bind;
 	unsigned int snaplen; /* -w: bytes per leaked frame, 0: none */
 	ring_buffer_sample_fn on_event;
 	ring_buffer_sample_fn on_frame; /* struct pkt_frame_data, with -w */
