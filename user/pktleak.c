@@ -891,13 +891,18 @@ static int open_session(struct pkt_run *run, char *why, size_t why_len)
 	int err;
 
 	probe_kernel(&kf);
-	kernel_features_release(&kf); /* no BTF lookups of its own */
 	err = backend_select(&kf, env.backend, &so.backend, why, why_len);
 	if (!err)
 		err = pkt_backend_check(&kf, so.backend, why, why_len);
-	if (err)
+	if (err) {
+		kernel_features_release(&kf);
 		return fail(err, "%s", why);
+	}
 	info("backend %s: %s", backend_name(so.backend), why);
+	so.sys_fentry = so.backend == BACKEND_FENTRY &&
+			pkt_sys_fentry_ok(kf.vmlinux);
+	/* before the skeleton loads: libbpf parses its own copy */
+	kernel_features_release(&kf);
 	err = pkt_session_open(&run->session, &so);
 	if (err)
 		return err;

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
+#include "ksyms.h"
 #include "output.h"
 #include "pktleak.skel.h"
 #include "pktleak_decode.h"
@@ -23,6 +25,36 @@ int pkt_backend_check(const struct kernel_features *kf, enum backend backend,
 		 "fentry or kprobe on packet_rcv would",
 		 kf->sk_data_ready.why);
 	return EXIT_NOSUPPORT;
+}
+
+/* Behind socket(), bind(), setsockopt() and close() (bpf/pktleak.bpf.c). */
+static const char *const sys_layer[] = {
+	"__sys_socket",
+	"__sys_bind",
+	"__sys_setsockopt",
+	"__x64_sys_close",
+};
+
+bool pkt_sys_fentry_ok(const struct btf *vmlinux)
+{
+	bool traceable[ARRAY_SIZE(sys_layer)];
+
+	if (!vmlinux)
+		return false;
+	ftrace_can_trace(sys_layer, ARRAY_SIZE(sys_layer), traceable);
+	for (size_t i = 0; i < ARRAY_SIZE(sys_layer); i++) {
+		if (btf__find_by_name_kind(vmlinux, sys_layer[i],
+					   BTF_KIND_FUNC) <= 0 ||
+		    !traceable[i]) {
+			info("syscall layer: raw sys_enter/sys_exit "
+			     "tracepoints (%s not traceable on this kernel)",
+			     sys_layer[i]);
+			return false;
+		}
+	}
+	info("syscall layer: fentry/fexit on __sys_socket, __sys_bind, "
+	     "__sys_setsockopt, __x64_sys_close (no raw sys_enter/sys_exit)");
+	return true;
 }
 
 static void set_autoload(struct bpf_program *const *progs, size_t n, bool on)
@@ -56,12 +88,27 @@ static void choose_programs(struct pkt_session *s,
 		skel->progs.pkt_fork,
 		skel->progs.pkt_exit,
 	};
+	struct bpf_program *const sys_fentry[] = {
+		skel->progs.pkt_sys_socket,
+		skel->progs.pkt_sys_socket_ret,
+		skel->progs.pkt_sys_bind,
+		skel->progs.pkt_sys_bind_ret,
+		skel->progs.pkt_sys_setsockopt,
+		skel->progs.pkt_sys_setsockopt_ret,
+		skel->progs.pkt_sys_close,
+	};
+	struct bpf_program *const sys_tp[] = {
+		skel->progs.pkt_sys_enter,
+		skel->progs.pkt_sys_exit,
+	};
 
 	set_autoload(fentry, ARRAY_SIZE(fentry), s->backend == BACKEND_FENTRY);
 	set_autoload(kprobe, ARRAY_SIZE(kprobe), s->backend == BACKEND_KPROBE);
 	set_autoload(devices, ARRAY_SIZE(devices),
 		     s->backend == BACKEND_TRACEPOINT);
 	set_autoload(children, ARRAY_SIZE(children), o->follow_children);
+	set_autoload(sys_fentry, ARRAY_SIZE(sys_fentry), o->sys_fentry);
+	set_autoload(sys_tp, ARRAY_SIZE(sys_tp), !o->sys_fentry);
 	if (s->backend == BACKEND_TRACEPOINT) {
 		s->reached_source =
 			"inferred: frames of netif_receive_skb and "

@@ -28,6 +28,7 @@ struct tfo_session {
 	char libc[PATH_MAX]; /* libc whose wrappers are probed, "" if none */
 	char libc_why[PATH_MAX + 128]; /* why not, when libc[0] == 0 */
 	bool sock_layer; /* sock:sock_send_length is traced */
+	bool sys_fentry; /* syscall layer: fentry, not raw sys_enter/exit */
 	bool libc_on; /* the libc wrapper programs are loaded */
 	struct tfo_libc *lp; /* per-process libc probes (tfo_libc.c) */
 };
