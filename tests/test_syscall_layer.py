@@ -16,8 +16,8 @@ import subprocess
 import tempfile
 import time
 
-from lib import (BACKEND, check, eq, feature, find, need_root, note, python,
-                 run, skip, split_output, tracer_argv)
+from lib import (BACKEND, check, eq, feature, find, in_netns, need_root, note,
+                 python, run, skip, split_output, tracer_argv)
 
 RAW_SYSCALL_TPS = ("sys_enter", "sys_exit")
 
@@ -73,11 +73,15 @@ def wait_for(path, proc, seconds):
     return True
 
 
-def check_links(command, want_progs, traced_argv=()):
+def check_links(command, want_progs, traced=None):
     """Run `tracer -j -v --backend fentry COMMAND --ready-file R [-- ARGV]`,
-    read its links while it runs, stop it; return its JSON events."""
+    read its links while it runs, stop it; return its JSON events. With
+    @traced(done), ARGV is what it returns: a command that creates the file
+    @done when it has done its part, waited for before the tracer stops."""
     with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
         ready = os.path.join(tmp, "ready")
+        done = os.path.join(tmp, "done")
+        traced_argv = ["--", *traced(done)] if traced else []
         argv = tracer_argv("-j", "-v", "--backend", "fentry", *command,
                            "--ready-file", ready, *traced_argv)
         proc = subprocess.Popen(argv, text=True, stdout=subprocess.PIPE,
@@ -86,6 +90,7 @@ def check_links(command, want_progs, traced_argv=()):
         try:
             live = wait_for(ready, proc, 60)
             links = links_of(proc.pid) if live else []
+            finished = not traced or (live and wait_for(done, proc, 60))
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGINT)
@@ -95,6 +100,7 @@ def check_links(command, want_progs, traced_argv=()):
                 os.killpg(proc.pid, signal.SIGKILL)
                 out, err = proc.communicate()
     check(live, f"--ready-file never appeared\n  stderr: {err}")
+    check(finished, f"the traced command never finished\n  stderr: {err}")
     for lk in links:
         note(describe(lk))
     raw = [describe(lk) for lk in links
@@ -113,9 +119,10 @@ def test_fentry_tfo_has_no_raw_syscall_tracepoints():
     need_fentry()
     # The traced command sends once tracing is live (tracer starts it after
     # attaching): the send is still seen, from __sys_sendto's programs.
-    sender = ("import socket, time\n"
+    sender = ("import socket, sys, time\n"
               "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
               "s.sendto(b'x', ('127.0.0.1', 9))\n"
+              "open(sys.argv[1], 'w').close()\n"
               "time.sleep(60)\n")
     events = check_links(
         ["tfo", "--all"],
@@ -124,10 +131,11 @@ def test_fentry_tfo_has_no_raw_syscall_tracepoints():
          "tfo_sys_connect", "tfo_sys_connect_ret", "tfo_sys_write",
          "tfo_sys_write_ret", "tfo_sys_accept", "tfo_sys_accept_ret",
          "tfo_sys_listen_ret"],
-        ["--", "unshare", "-n", python(), "-c", sender])
-    sends = find(events, event="send", syscall="sendto")
-    check(len(sends) == 1,
-          f"expected the command's one sendto() as a send event: {events}")
+        lambda done: in_netns([python(), "-c", sender, done]))
+    sends = find(events, event="send", syscall="sendto", family="AF_INET")
+    check(len(sends) == 1, "expected the command's one sendto() to "
+          f"127.0.0.1 as a send event: {events}")
+    eq(sends[0]["ret"], 1, "its return value")
 
 
 def test_fentry_pktleak_has_no_raw_syscall_tracepoints():
