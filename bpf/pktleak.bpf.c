@@ -988,7 +988,7 @@ static __always_inline int on_syscall_enter(long id, const unsigned long *args)
 		on_close_enter((int)args[0]);
 	} else if (id == nr_bind) {
 		on_bind_enter((int)args[0]);
-	} else if (args[0] == TRACER_AF_PACKET) {
+	} else if ((int)args[0] == TRACER_AF_PACKET) {
 		tid = current_tid();
 		bpf_map_update_elem(&pending, &tid, &c, BPF_ANY);
 	}
@@ -1082,12 +1082,13 @@ static __always_inline int on_sys_fentry(void *ctx, long id)
 	return on_syscall_enter(id, args);
 }
 
+/* All three return int: the upper half of the register is not its sign. */
 static __always_inline int on_sys_fexit(void *ctx, long id)
 {
 	__u64 ret = 0;
 
 	bpf_get_func_ret(ctx, &ret);
-	return on_syscall_exit(id, (long)ret);
+	return on_syscall_exit(id, (long)(int)ret);
 }
 
 SEC("fentry/__sys_socket")

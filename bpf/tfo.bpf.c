@@ -1261,7 +1261,9 @@ static __always_inline int on_sys_fentry(void *ctx, enum tfo_syscall sc,
 	return 0;
 }
 
-static __always_inline int on_sys_fexit(void *ctx, bool frame)
+/* @int_ret: the function returns int, whose upper half of the return
+ * register is not a sign extension; else long (ksys_write's ssize_t). */
+static __always_inline int on_sys_fexit(void *ctx, bool frame, bool int_ret)
 {
 	__u64 ret = 0;
 
@@ -1270,27 +1272,27 @@ static __always_inline int on_sys_fexit(void *ctx, bool frame)
 	if (frame)
 		on_fexit(ctx);
 	bpf_get_func_ret(ctx, &ret);
-	return on_syscall_exit((long)ret);
+	return on_syscall_exit(int_ret ? (long)(int)ret : (long)ret);
 }
 
-#define SYSCALL_FENTRY(name, func, sc, frame)         \
-	SEC("fentry/" #func)                          \
-	int BPF_PROG(tfo_sys_##name)                  \
-	{                                             \
-		return on_sys_fentry(ctx, sc, frame); \
-	}                                             \
-	SEC("fexit/" #func)                           \
-	int BPF_PROG(tfo_sys_##name##_ret)            \
-	{                                             \
-		return on_sys_fexit(ctx, frame);      \
+#define SYSCALL_FENTRY(name, func, sc, frame, int_ret)    \
+	SEC("fentry/" #func)                              \
+	int BPF_PROG(tfo_sys_##name)                      \
+	{                                                 \
+		return on_sys_fentry(ctx, sc, frame);     \
+	}                                                 \
+	SEC("fexit/" #func)                               \
+	int BPF_PROG(tfo_sys_##name##_ret)                \
+	{                                                 \
+		return on_sys_fexit(ctx, frame, int_ret); \
 	}
 
-SYSCALL_FENTRY(sendto, __sys_sendto, TFO_SYS_SENDTO, true)
-SYSCALL_FENTRY(sendmsg, __sys_sendmsg, TFO_SYS_SENDMSG, true)
-SYSCALL_FENTRY(sendmmsg, __sys_sendmmsg, TFO_SYS_SENDMMSG, true)
-SYSCALL_FENTRY(connect, __sys_connect, TFO_SYS_CONNECT, false)
-SYSCALL_FENTRY(write, ksys_write, TFO_SYS_WRITE, false)
-SYSCALL_FENTRY(accept, __sys_accept4, TFO_SYS_ACCEPT, false)
+SYSCALL_FENTRY(sendto, __sys_sendto, TFO_SYS_SENDTO, true, true)
+SYSCALL_FENTRY(sendmsg, __sys_sendmsg, TFO_SYS_SENDMSG, true, true)
+SYSCALL_FENTRY(sendmmsg, __sys_sendmmsg, TFO_SYS_SENDMMSG, true, true)
+SYSCALL_FENTRY(connect, __sys_connect, TFO_SYS_CONNECT, false, true)
+SYSCALL_FENTRY(write, ksys_write, TFO_SYS_WRITE, false, false)
+SYSCALL_FENTRY(accept, __sys_accept4, TFO_SYS_ACCEPT, false, true)
 
 SEC("fexit/__sys_listen")
 int BPF_PROG(tfo_sys_listen_ret, int fd, int backlog, int ret)

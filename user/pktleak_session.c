@@ -106,7 +106,9 @@ static void choose_programs(struct pkt_session *s,
 	set_autoload(kprobe, ARRAY_SIZE(kprobe), s->backend == BACKEND_KPROBE);
 	set_autoload(devices, ARRAY_SIZE(devices),
 		     s->backend == BACKEND_TRACEPOINT);
-	set_autoload(children, ARRAY_SIZE(children), o->follow_children);
+	/* --all watches every process: no traced set to follow */
+	set_autoload(children, ARRAY_SIZE(children),
+		     o->follow_children && !o->trace_all);
 	set_autoload(sys_fentry, ARRAY_SIZE(sys_fentry), o->sys_fentry);
 	set_autoload(sys_tp, ARRAY_SIZE(sys_tp), !o->sys_fentry);
 	if (s->backend == BACKEND_TRACEPOINT) {
@@ -168,7 +170,9 @@ int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o)
 			    "cannot open the pktleak BPF object: %s",
 			    strerror(errno));
 	configure(s, o);
+	startup_lap("pktleak: open, configure");
 	err = pktleak_bpf__load(s->skel);
+	startup_lap("pktleak: load");
 	if (err)
 		return fail(
 			err == -EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
@@ -181,6 +185,7 @@ int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o)
 			"cannot attach the pktleak BPF programs (%s backend): %s",
 			backend_name(s->backend), strerror(-err));
 	err = attach_extra(s);
+	startup_lap("pktleak: attach");
 	if (!err)
 		err = open_ring_buffer(s->skel->maps.events, o->on_event,
 				       o->ctx, &s->rb);

@@ -80,6 +80,29 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * Profiling aid for the startup (exec to --ready-file): with
+ * TRACER_STARTUP_TIMES=1 in the environment, each step's duration and the
+ * time since the first lap (main()) on stderr.
+ */
+void startup_lap(const char *what)
+{
+	static int on = -1;
+	static uint64_t first, last;
+	uint64_t now;
+
+	if (on < 0)
+		on = getenv("TRACER_STARTUP_TIMES") != NULL;
+	if (!on)
+		return;
+	now = now_ns();
+	if (!first)
+		first = last = now;
+	fprintf(stderr, "startup: %-28s %6.1f ms  (at %6.1f ms)\n", what,
+		(double)(now - last) / 1e6, (double)(now - first) / 1e6);
+	last = now;
+}
+
 int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid)
 {
 	__u32 key = tgid;

@@ -340,7 +340,9 @@ static int load_and_attach(struct tfo_session *s,
 			  "probed wrapper costs a breakpoint trap)");
 	if (!s->libc[0] && o->libc_self && o->trace_libc)
 		warn("libc wrappers not traced: %s", s->libc_why);
+	startup_lap("tfo: open, configure");
 	err = tfo_bpf__load(s->skel);
+	startup_lap("tfo: load");
 	if (err)
 		return fail(err == -EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
 			    "cannot load the tfo BPF programs (%s backend): %s",
@@ -353,6 +355,7 @@ static int load_and_attach(struct tfo_session *s,
 			backend_name(s->backend), strerror(-err));
 	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
 		return err;
+	startup_lap("tfo: attach");
 	return 0;
 }
 
