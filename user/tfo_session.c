@@ -157,8 +157,10 @@ static void find_send_path(struct tfo_session *s)
 			     name);
 			continue;
 		}
-		if (is_sys_frame(s, name))
-			continue; /* the syscall layer's program records it */
+		if (is_sys_frame(s, name)) {
+			s->nsys_frames++; /* its syscall-layer program records it */
+			continue;
+		}
 		if (s->nfuncs == TFO_FENTRY_SLOTS)
 			break;
 		s->funcs[s->nfuncs++] = name;

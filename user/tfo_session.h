@@ -23,6 +23,8 @@ struct tfo_session {
 	/* send-path functions traced with fentry/fexit or kprobes */
 	const char *funcs[TFO_FENTRY_SLOTS];
 	int nfuncs;
+	/* more send-path functions, traced by the syscall layer's programs */
+	int nsys_frames;
 	struct bpf_link *links[TFO_MAX_LINKS];
 	int nlinks;
 	char libc[PATH_MAX]; /* libc whose wrappers are probed, "" if none */
@@ -53,6 +55,12 @@ int tfo_session_attach_libc(struct tfo_session *s, pid_t pid);
 int tfo_session_trace(struct tfo_session *s, pid_t tgid);
 unsigned long long tfo_session_lost(const struct tfo_session *s);
 void tfo_session_close(struct tfo_session *s);
+
+/* Send-path functions traced, by either kind of program. */
+static inline int tfo_session_send_path_len(const struct tfo_session *s)
+{
+	return s->nfuncs + s->nsys_frames;
+}
 
 /* BTF prototype of kernel function @func, or NULL. */
 const struct btf_type *kfunc_proto(const struct btf *btf, const char *func);
