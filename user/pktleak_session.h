@@ -47,7 +47,7 @@ int pkt_backend_check(const struct kernel_features *kf, enum backend backend,
 		      char *why, size_t why_len);
 /*
  * Whether the fentry backend can take the syscall layer from the functions
- * behind the syscalls (@vmlinux BTF and ftrace's list), said under -v;
+ * behind the syscalls (in @vmlinux BTF), said under -v;
  * else it takes raw sys_enter/sys_exit.
  */
 bool pkt_sys_fentry_ok(const struct btf *vmlinux);
