@@ -172,7 +172,7 @@ def report(log, out):
 
 def main():
     if len(sys.argv) >= 2 and sys.argv[1] == "run":
-        rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+        rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 7
         calls = int(sys.argv[3]) if len(sys.argv) > 3 else 200000
         run(rounds, calls)
         return 0
