@@ -5,7 +5,6 @@
  * main() parses the command line (cli.c), opens -o FILE and runs the
  * command.
  */
-#include <malloc.h>
 #include <stdio.h>
 
 #include <bpf/libbpf.h>
@@ -31,17 +30,6 @@ int main(int argc, char **argv)
 	int err;
 
 	startup_lap("main");
-	/*
-	 * A start parses the kernel's BTF twice (probe_kernel(), then libbpf
-	 * when the skeleton loads: libbpf 1.1 takes no parsed copy), each a
-	 * 6 MiB read and a 6 MiB copy (btf_new()). Above glibc's mmap
-	 * threshold each buffer would be a fresh mapping whose pages fault in
-	 * one by one; from the heap, kept there, the second parse reuses the
-	 * first's pages (1,600 faults fewer here). startup_done() gives the
-	 * memory back once tracing is live.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	err = cli_parse(argc, argv, &cmd);
 	if (!err && cmd.run && env.output)
 		err = output_open(env.output);

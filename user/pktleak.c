@@ -962,7 +962,7 @@ int cmd_pktleak(int argc, char **argv)
 	err = open_session(&run, why, sizeof(why));
 	if (!err && !o.pid) /* -p: see run_pid() */
 		err = write_ready_file(o.ready_file);
-	startup_done();
+	startup_lap("ready");
 	if (!err)
 		err = run_mode(&run);
 	if (run.session.rb)

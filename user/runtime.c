@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <limits.h>
-#include <malloc.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -126,12 +125,6 @@ void startup_lap(const char *what)
 	last_user = tv_ns(&ru.ru_utime);
 	last_sys = tv_ns(&ru.ru_stime);
 	last_faults = ru.ru_minflt;
-}
-
-void startup_done(void)
-{
-	startup_lap("ready");
-	malloc_trim(0);
 }
 
 int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid)

@@ -37,9 +37,6 @@ int fail_exec(const char *cmd, int err);
 uint64_t now_ns(void);
 /* TRACER_STARTUP_TIMES=1: print how long since the last lap @what took. */
 void startup_lap(const char *what);
-/* Tracing is live: the last lap, and the heap main() kept for the start
- * given back. */
-void startup_done(void);
 
 /* Add @tgid to a skeleton's traced_tgids map; 0 or an exit code. */
 int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid);
