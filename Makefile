@@ -25,6 +25,7 @@ VERSION := 0.1.0
 OUTPUT := .output
 CC ?= cc
 CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 SCDOC ?= scdoc
 PREFIX ?= /usr/local
@@ -93,9 +94,13 @@ all: $(TRACER_BIN)
 $(OUTPUT):
 	$(Q)mkdir -p $@
 
+# The skeleton embeds the object whole: without its DWARF (BTF and BTF.ext,
+# which libbpf uses, stay) the binary is 1 MiB smaller, and so is what libbpf
+# reads at each start.
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(OUTPUT)/$*.bpf.d -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
