@@ -25,7 +25,6 @@ VERSION := 0.1.0
 OUTPUT := .output
 CC ?= cc
 CLANG ?= clang
-LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 SCDOC ?= scdoc
 PREFIX ?= /usr/local
@@ -94,13 +93,9 @@ all: $(TRACER_BIN)
 $(OUTPUT):
 	$(Q)mkdir -p $@
 
-# The skeleton embeds the object whole: without its DWARF (BTF and BTF.ext,
-# which libbpf uses, stay) the binary is 1 MiB smaller, and so is what libbpf
-# reads at each start.
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MF $(OUTPUT)/$*.bpf.d -c $< -o $@
-	$(Q)$(LLVM_STRIP) -g $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
