@@ -8,6 +8,8 @@
 #   make vmtest        the test suite in QEMU on Debian's 6.1 and 6.12 kernels
 #   make vmtest-report the same, then write its results into README.md and
 #                      tests/vm/RESULTS.md (the only target that edits them)
+#   make bench-vm      the fentry backend's overhead in the 6.12 guest
+#                      (bench/RESULTS-vm.md)
 #   make fuzz          each libFuzzer target (tests/fuzz/NAME.c) for
 #                      FUZZ_SECONDS (default 30) from its seeds (tests/fuzz/NAME/)
 #   make vmlinux       regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
@@ -73,7 +75,7 @@ endif
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all clean deps test test-progs vmtest vmtest-report vmlinux install \
-	man tidy format-check bench fuzz
+	man tidy format-check bench bench-vm fuzz
 
 # Debian 12 packages needed to build, run and test (installed by `make deps`).
 DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
@@ -161,6 +163,11 @@ $(OUTPUT)/bench/udp_loop: bench/udp_loop.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
+$(OUTPUT)/bench/getpid_loop: bench/getpid_loop.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+
 $(OUTPUT)/bench/veth_rate: bench/veth_rate.c $(OUTPUT)/netlink.o
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -177,6 +184,13 @@ BENCH_PROGS := $(OUTPUT)/bench/udp_loop $(OUTPUT)/bench/veth_rate \
 
 bench: tracer $(BENCH_PROGS)
 	$(Q)python3 bench/bench.py
+
+# The fentry backend's figure, which needs a kernel that allows fentry: a
+# getpid() loop untraced and under tfo --all with each backend, in the 6.12
+# guest of tests/vm/vmtest.sh (QEMU TCG), into bench/RESULTS-vm.md. Not part
+# of `make bench`.
+bench-vm:
+	$(Q)VMTEST_BENCH=1 VMTEST_KERNELS=6.12 tests/vm/vmtest.sh
 
 # Fuzzing (tests/fuzz/): a target is tests/fuzz/NAME.c defining
 # LLVMFuzzerTestOneInput() plus its seed corpus tests/fuzz/NAME/; it links

@@ -1049,12 +1049,12 @@ static __always_inline void on_bind_exit(const struct pending_call *c, long ret)
 }
 
 /* setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER or SO_ATTACH_BPF, ...) */
-static __always_inline void on_setsockopt_enter(struct pt_regs *regs)
+static __always_inline void on_setsockopt_enter(const unsigned long *args)
 {
-	int fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	int fd = (int)args[0];
 	struct pending_call c = { .nr = nr_setsockopt };
-	int level = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	int optname = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	int level = (int)args[1];
+	int optname = (int)args[2];
 	__u32 tid = current_tid();
 	struct pkt_sock *s;
 
@@ -1093,8 +1093,8 @@ static __always_inline void on_close_enter(int fd)
 		forget_socket(s, PKT_CLOSE_SYSCALL);
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(pkt_sys_enter, struct pt_regs *regs, long id)
+/* The first three arguments of syscall @id: the syscall layer's one body. */
+static __always_inline int on_syscall_enter(long id, const unsigned long *args)
 {
 	struct pending_call c = { .nr = id };
 	__u32 tid;
@@ -1105,22 +1105,20 @@ int BPF_PROG(pkt_sys_enter, struct pt_regs *regs, long id)
 	if (!current_is_watched())
 		return 0;
 	if (id == nr_setsockopt) {
-		on_setsockopt_enter(regs);
+		on_setsockopt_enter(args);
 	} else if (id == nr_close) {
-		on_close_enter(PT_REGS_PARM1_CORE_SYSCALL(regs));
+		on_close_enter((int)args[0]);
 	} else if (id == nr_bind) {
-		on_bind_enter(PT_REGS_PARM1_CORE_SYSCALL(regs));
-	} else if (PT_REGS_PARM1_CORE_SYSCALL(regs) == TRACER_AF_PACKET) {
+		on_bind_enter((int)args[0]);
+	} else if ((int)args[0] == TRACER_AF_PACKET) {
 		tid = current_tid();
 		bpf_map_update_elem(&pending, &tid, &c, BPF_ANY);
 	}
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(pkt_sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int on_syscall_exit(long id, long ret)
 {
-	long id = BPF_CORE_READ(regs, orig_ax);
 	struct pending_call *c;
 	struct sock *sk;
 	__u32 tid;
@@ -1144,6 +1142,26 @@ int BPF_PROG(pkt_sys_exit, struct pt_regs *regs, long ret)
 	return 0;
 }
 
+SEC("tp_btf/sys_enter")
+int BPF_PROG(pkt_sys_enter, struct pt_regs *regs, long id)
+{
+	unsigned long args[3];
+
+	if (id != nr_socket && id != nr_bind && id != nr_close &&
+	    id != nr_setsockopt)
+		return 0;
+	args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	return on_syscall_enter(id, args);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(pkt_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_syscall_exit(BPF_CORE_READ(regs, orig_ax), ret);
+}
+
 static long close_if_owner(struct bpf_map *map, __u64 *key, struct pkt_sock *s,
 			   __u32 *tgid)
 {
@@ -1162,6 +1180,81 @@ int BPF_PROG(pkt_process_exit, struct task_struct *task)
 		return 0;
 	bpf_for_each_map_elem(&sockets, close_if_owner, &tgid, 0);
 	return 0;
+}
+
+/* ------------------------------------ syscall layer, fentry backend */
+
+/*
+ * Under the fentry backend the syscall layer comes from the functions behind
+ * socket(), bind() and setsockopt(), not from raw sys_enter/sys_exit, which
+ * run for every syscall of every process. Their first arguments are the
+ * syscall's on 6.1 to 6.18: __sys_socket(family, type, protocol),
+ * __sys_bind(fd, umyaddr, addrlen), __sys_setsockopt(fd, level, optname, ...).
+ * close(2)'s function changed name (__close_fd, close_fd, file_close_fd in
+ * 6.8): its x86_64 syscall wrapper, called from the syscall table, is the
+ * stable one. The loader attaches these when all are traceable, else the
+ * raw tracepoints.
+ */
+static __always_inline int on_sys_fentry(void *ctx, long id)
+{
+	unsigned long args[3] = {};
+
+	for (int i = 0; i < 3; i++)
+		bpf_get_func_arg(ctx, i, (__u64 *)&args[i]);
+	return on_syscall_enter(id, args);
+}
+
+/* All three return int: the upper half of the register is not its sign. */
+static __always_inline int on_sys_fexit(void *ctx, long id)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	return on_syscall_exit(id, (long)(int)ret);
+}
+
+SEC("fentry/__sys_socket")
+int BPF_PROG(pkt_sys_socket)
+{
+	return on_sys_fentry(ctx, nr_socket);
+}
+
+SEC("fexit/__sys_socket")
+int BPF_PROG(pkt_sys_socket_ret)
+{
+	return on_sys_fexit(ctx, nr_socket);
+}
+
+SEC("fentry/__sys_bind")
+int BPF_PROG(pkt_sys_bind)
+{
+	return on_sys_fentry(ctx, nr_bind);
+}
+
+SEC("fexit/__sys_bind")
+int BPF_PROG(pkt_sys_bind_ret)
+{
+	return on_sys_fexit(ctx, nr_bind);
+}
+
+SEC("fentry/__sys_setsockopt")
+int BPF_PROG(pkt_sys_setsockopt)
+{
+	return on_sys_fentry(ctx, nr_setsockopt);
+}
+
+SEC("fexit/__sys_setsockopt")
+int BPF_PROG(pkt_sys_setsockopt_ret)
+{
+	return on_sys_fexit(ctx, nr_setsockopt);
+}
+
+SEC("fentry/__x64_sys_close")
+int BPF_PROG(pkt_sys_close, const struct pt_regs *regs)
+{
+	unsigned long args[3] = { PT_REGS_PARM1_CORE_SYSCALL(regs) };
+
+	return on_syscall_enter(nr_close, args);
 }
 
 TRACER_FOLLOW_CHILDREN(pkt)

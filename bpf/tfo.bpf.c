@@ -1441,6 +1441,78 @@ int tfo_kretprobe(struct pt_regs *ctx)
 	return 0;
 }
 
+/* ------------------------------------ syscall layer, fentry backend */
+
+/*
+ * Under the fentry backend the syscall layer comes from the functions behind
+ * the syscalls tfo follows, not from raw sys_enter/sys_exit, which run for
+ * every syscall of every process: then another process's syscalls pay
+ * nothing. Their first arguments are the syscall's, in the same order, on
+ * 6.1 to 6.18: __sys_sendto(fd, buff, len, flags, addr, addr_len),
+ * __sys_sendmsg(fd, msg, flags, forbid_cmsg_compat), __sys_sendmmsg(fd, mmsg,
+ * vlen, flags, ...), __sys_connect(fd, uservaddr, addrlen), ksys_write(fd,
+ * buf, count), __sys_accept4(fd, ...) (accept(2) too), __sys_listen(fd,
+ * backlog); 32-bit compat callers come through them as well. The loader
+ * attaches these when all of them are traceable, else the raw tracepoints.
+ *
+ * The three send functions are also the outermost send-path frame: these
+ * programs record it (on_func_entry()), and the loader leaves them out of
+ * the fentry slots, which would run in no defined order with these.
+ */
+static __always_inline int on_sys_fentry(void *ctx, enum tfo_syscall sc,
+					 bool frame)
+{
+	unsigned long args[6] = {};
+
+	if (!current_is_traced())
+		return 0;
+	for (int i = 0; i < 6; i++) /* past the function's last: stays 0 */
+		bpf_get_func_arg(ctx, i, (__u64 *)&args[i]);
+	on_syscall_enter(sc, args);
+	if (frame)
+		on_fentry(ctx);
+	return 0;
+}
+
+/* @int_ret: the function returns int, whose upper half of the return
+ * register is not a sign extension; else long (ksys_write's ssize_t). */
+static __always_inline int on_sys_fexit(void *ctx, bool frame, bool int_ret)
+{
+	__u64 ret = 0;
+
+	if (!nr_inflight)
+		return 0;
+	if (frame)
+		on_fexit(ctx);
+	bpf_get_func_ret(ctx, &ret);
+	return on_syscall_exit(int_ret ? (long)(int)ret : (long)ret);
+}
+
+#define SYSCALL_FENTRY(name, func, sc, frame, int_ret)    \
+	SEC("fentry/" #func)                              \
+	int BPF_PROG(tfo_sys_##name)                      \
+	{                                                 \
+		return on_sys_fentry(ctx, sc, frame);     \
+	}                                                 \
+	SEC("fexit/" #func)                               \
+	int BPF_PROG(tfo_sys_##name##_ret)                \
+	{                                                 \
+		return on_sys_fexit(ctx, frame, int_ret); \
+	}
+
+SYSCALL_FENTRY(sendto, __sys_sendto, TFO_SYS_SENDTO, true, true)
+SYSCALL_FENTRY(sendmsg, __sys_sendmsg, TFO_SYS_SENDMSG, true, true)
+SYSCALL_FENTRY(sendmmsg, __sys_sendmmsg, TFO_SYS_SENDMMSG, true, true)
+SYSCALL_FENTRY(connect, __sys_connect, TFO_SYS_CONNECT, false, true)
+SYSCALL_FENTRY(write, ksys_write, TFO_SYS_WRITE, false, false)
+SYSCALL_FENTRY(accept, __sys_accept4, TFO_SYS_ACCEPT, false, true)
+
+SEC("fexit/__sys_listen")
+int BPF_PROG(tfo_sys_listen_ret, int fd, int backlog, int ret)
+{
+	return ret == 0 ? on_listen_exit(fd) : 0;
+}
+
 TRACER_FOLLOW_CHILDREN(tfo)
 
 char LICENSE[] SEC("license") = "GPL";

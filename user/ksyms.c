@@ -128,3 +128,36 @@ bool ksyms_has(const struct ksyms *ks, const char *name)
 			return true;
 	return false;
 }
+
+/* The kernel formats the whole list (tens of thousands of functions) on each
+ * read: one pass for every name. */
+void ftrace_can_trace(const char *const *names, size_t n, bool *ok)
+{
+	static const char *const lists[] = {
+		"/sys/kernel/tracing/available_filter_functions",
+		"/sys/kernel/debug/tracing/available_filter_functions",
+	};
+	char line[256];
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		FILE *f = fopen(lists[i], "re");
+		bool at_start = true;
+
+		if (!f)
+			continue;
+		memset(ok, 0, n * sizeof(ok[0]));
+		/* "name" or "name [module]", one per line */
+		while (fgets(line, sizeof(line), f)) {
+			bool whole = strchr(line, '\n') != NULL;
+
+			line[strcspn(line, " \n")] = '\0';
+			for (size_t j = 0; at_start && j < n; j++)
+				ok[j] = ok[j] || !strcmp(line, names[j]);
+			at_start = whole;
+		}
+		fclose(f);
+		return;
+	}
+	for (size_t j = 0; j < n; j++)
+		ok[j] = true;
+}

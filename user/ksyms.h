@@ -4,6 +4,7 @@
 #define TRACER_KSYMS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ksyms;
@@ -17,5 +18,12 @@ void ksyms_free(struct ksyms *ks);
 const char *ksyms_name_of(const struct ksyms *ks, uint64_t addr);
 /* Whether a text symbol @name exists (not inlined away). */
 bool ksyms_has(const struct ksyms *ks, const char *name);
+/*
+ * Which of the @n functions @names ftrace's list says fentry and kprobes can
+ * attach to (ok[i]), in one read of available_filter_functions. No readable
+ * list (tracefs not mounted, or closed as on this machine): all of them, and
+ * the attach decides.
+ */
+void ftrace_can_trace(const char *const *names, size_t n, bool *ok);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "output.h"
+#include "runtime.h"
 #include "tracer.h"
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
 	struct cli_command cmd;
 	int err;
 
+	startup_lap("main");
 	err = cli_parse(argc, argv, &cmd);
 	if (!err && cmd.run && env.output)
 		err = output_open(env.output);

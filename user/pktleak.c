@@ -895,13 +895,18 @@ static int open_session(struct pkt_run *run, char *why, size_t why_len)
 	int err;
 
 	probe_kernel(&kf);
-	kernel_features_release(&kf); /* no BTF lookups of its own */
 	err = backend_select(&kf, env.backend, &so.backend, why, why_len);
 	if (!err)
 		err = pkt_backend_check(&kf, so.backend, why, why_len);
-	if (err)
+	if (err) {
+		kernel_features_release(&kf);
 		return fail(err, "%s", why);
+	}
 	info("backend %s: %s", backend_name(so.backend), why);
+	so.sys_fentry = so.backend == BACKEND_FENTRY &&
+			pkt_sys_fentry_ok(kf.vmlinux);
+	/* before the skeleton loads: libbpf parses its own copy */
+	kernel_features_release(&kf);
 	err = pkt_session_open(&run->session, &so);
 	if (err)
 		return err;
@@ -961,6 +966,7 @@ int cmd_pktleak(int argc, char **argv)
 	err = open_session(&run, why, sizeof(why));
 	if (!err && !o.pid) /* -p: see run_pid() */
 		err = write_ready_file(o.ready_file);
+	startup_lap("ready");
 	if (!err)
 		err = run_mode(&run);
 	if (run.session.rb)

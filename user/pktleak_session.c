@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "output.h"
 #include "pktleak.skel.h"
@@ -23,6 +24,39 @@ int pkt_backend_check(const struct kernel_features *kf, enum backend backend,
 		 "fentry or kprobe on packet_rcv would",
 		 kf->sk_data_ready.why);
 	return EXIT_NOSUPPORT;
+}
+
+/* Behind socket(), bind(), setsockopt() and close() (bpf/pktleak.bpf.c). */
+static const char *const sys_layer[] = {
+	"__sys_socket",
+	"__sys_bind",
+	"__sys_setsockopt",
+	"__x64_sys_close",
+};
+
+/*
+ * BTF alone: a function in vmlinux BTF has an out-of-line copy (pahole
+ * leaves out the ones inlined everywhere). ftrace's list, which tfo reads
+ * for its send path, would add notrace functions, which these are not, for
+ * a read that costs seconds in an emulated guest (the kernel formats every
+ * traceable function); an attach that still fails is reported as such.
+ */
+bool pkt_sys_fentry_ok(const struct btf *vmlinux)
+{
+	if (!vmlinux)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(sys_layer); i++) {
+		if (btf__find_by_name_kind(vmlinux, sys_layer[i],
+					   BTF_KIND_FUNC) <= 0) {
+			info("syscall layer: raw sys_enter/sys_exit "
+			     "tracepoints (%s not traceable on this kernel)",
+			     sys_layer[i]);
+			return false;
+		}
+	}
+	info("syscall layer: fentry/fexit on __sys_socket, __sys_bind, "
+	     "__sys_setsockopt, __x64_sys_close (no raw sys_enter/sys_exit)");
+	return true;
 }
 
 static void set_autoload(struct bpf_program *const *progs, size_t n, bool on)
@@ -56,12 +90,29 @@ static void choose_programs(struct pkt_session *s,
 		skel->progs.pkt_fork,
 		skel->progs.pkt_exit,
 	};
+	struct bpf_program *const sys_fentry[] = {
+		skel->progs.pkt_sys_socket,
+		skel->progs.pkt_sys_socket_ret,
+		skel->progs.pkt_sys_bind,
+		skel->progs.pkt_sys_bind_ret,
+		skel->progs.pkt_sys_setsockopt,
+		skel->progs.pkt_sys_setsockopt_ret,
+		skel->progs.pkt_sys_close,
+	};
+	struct bpf_program *const sys_tp[] = {
+		skel->progs.pkt_sys_enter,
+		skel->progs.pkt_sys_exit,
+	};
 
 	set_autoload(fentry, ARRAY_SIZE(fentry), s->backend == BACKEND_FENTRY);
 	set_autoload(kprobe, ARRAY_SIZE(kprobe), s->backend == BACKEND_KPROBE);
 	set_autoload(devices, ARRAY_SIZE(devices),
 		     s->backend == BACKEND_TRACEPOINT);
-	set_autoload(children, ARRAY_SIZE(children), o->follow_children);
+	/* --all watches every process: no traced set to follow */
+	set_autoload(children, ARRAY_SIZE(children),
+		     o->follow_children && !o->trace_all);
+	set_autoload(sys_fentry, ARRAY_SIZE(sys_fentry), o->sys_fentry);
+	set_autoload(sys_tp, ARRAY_SIZE(sys_tp), !o->sys_fentry);
 	if (s->backend == BACKEND_TRACEPOINT) {
 		s->reached_source =
 			"inferred: frames of netif_receive_skb and "
@@ -122,7 +173,9 @@ int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o)
 			    "cannot open the pktleak BPF object: %s",
 			    strerror(errno));
 	configure(s, o);
+	startup_lap("pktleak: open, configure");
 	err = pktleak_bpf__load(s->skel);
+	startup_lap("pktleak: load");
 	if (err)
 		return fail(
 			err == -EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
@@ -135,6 +188,7 @@ int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o)
 			"cannot attach the pktleak BPF programs (%s backend): %s",
 			backend_name(s->backend), strerror(-err));
 	err = attach_extra(s);
+	startup_lap("pktleak: attach");
 	if (!err)
 		err = open_ring_buffer(s->skel->maps.events, o->on_event,
 				       o->ctx, &s->rb);

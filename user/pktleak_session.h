@@ -13,6 +13,8 @@
 
 #define PKT_MAX_LINKS 16
 
+struct btf;
+
 struct pkt_session {
 	struct pktleak_bpf *skel;
 	struct ring_buffer *rb;
@@ -29,6 +31,7 @@ struct pkt_session_opts {
 	const struct kernel_features *kf;
 	bool trace_all; /* every process's packet sockets (--all) */
 	bool follow_children; /* trace the children of traced processes */
+	bool sys_fentry; /* syscall layer: fentry (pkt_sys_fentry_ok()) */
 	bool timeline; /* one event per frame (-v) */
 	/* count frames reaching a socket after bind() too (the experiment) */
 	bool reached_after_bind;
@@ -44,6 +47,12 @@ struct pkt_session_opts {
  */
 int pkt_backend_check(const struct kernel_features *kf, enum backend backend,
 		      char *why, size_t why_len);
+/*
+ * Whether the fentry backend can take the syscall layer from the functions
+ * behind the syscalls (in @vmlinux BTF), said under -v;
+ * else it takes raw sys_enter/sys_exit.
+ */
+bool pkt_sys_fentry_ok(const struct btf *vmlinux);
 /* Returns 0 or an exit code after reporting the error. */
 int pkt_session_open(struct pkt_session *s, const struct pkt_session_opts *o);
 /* Add a thread group to the traced set. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +79,52 @@ uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Profiling aid for the startup (exec to --ready-file): with
+ * TRACER_STARTUP_TIMES=1 in the environment, each step's wall time, CPU time
+ * in user space and in the kernel (which other load on the machine inflates
+ * less than the wall time) and minor page faults, and the wall time since
+ * the first lap (main()), on stderr.
+ */
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000ull +
+	       (uint64_t)tv->tv_usec * 1000ull;
+}
+
+void startup_lap(const char *what)
+{
+	static int on = -1;
+	static uint64_t first, last, last_user, last_sys;
+	static long last_faults;
+	struct rusage ru;
+	uint64_t now;
+
+	if (on < 0)
+		on = getenv("TRACER_STARTUP_TIMES") != NULL;
+	if (!on)
+		return;
+	now = now_ns();
+	getrusage(RUSAGE_SELF, &ru);
+	if (!first) {
+		first = last = now;
+		last_user = tv_ns(&ru.ru_utime);
+		last_sys = tv_ns(&ru.ru_stime);
+		last_faults = ru.ru_minflt;
+	}
+	fprintf(stderr,
+		"startup: %-24s %6.1f ms wall %5.1f user %5.1f sys %5ld "
+		"faults (at %6.1f ms)\n",
+		what, (double)(now - last) / 1e6,
+		(double)(tv_ns(&ru.ru_utime) - last_user) / 1e6,
+		(double)(tv_ns(&ru.ru_stime) - last_sys) / 1e6,
+		ru.ru_minflt - last_faults, (double)(now - first) / 1e6);
+	last = now;
+	last_user = tv_ns(&ru.ru_utime);
+	last_sys = tv_ns(&ru.ru_stime);
+	last_faults = ru.ru_minflt;
 }
 
 int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid)

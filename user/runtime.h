@@ -35,6 +35,8 @@ int write_ready_file(const char *path);
 int fail_exec(const char *cmd, int err);
 /* CLOCK_MONOTONIC in ns, the clock of bpf_ktime_get_ns(). */
 uint64_t now_ns(void);
+/* TRACER_STARTUP_TIMES=1: print how long since the last lap @what took. */
+void startup_lap(const char *what);
 
 /* Add @tgid to a skeleton's traced_tgids map; 0 or an exit code. */
 int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid);

@@ -523,6 +523,7 @@ int cmd_tfo(int argc, char **argv)
 		tfo_report_start(&run.report, &run.session, why);
 		if (!o.pid) /* -p: see run_pid() */
 			err = write_ready_file(o.ready_file);
+		startup_lap("ready");
 	}
 	if (!err) {
 		if (o.command)

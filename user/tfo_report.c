@@ -700,8 +700,9 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 		json_object_object_add(
 			o, "libc_probing",
 			json_object_new_string(tfo_libc_mode(s)));
-		json_object_object_add(o, "send_path_functions",
-				       json_object_new_int(s->nfuncs));
+		json_object_object_add(
+			o, "send_path_functions",
+			json_object_new_int(tfo_session_send_path_len(s)));
 		json_print_line(o);
 		return;
 	}
@@ -711,7 +712,7 @@ void tfo_report_start(struct tfo_report *r, const struct tfo_session *s,
 	       s->libc[0] ? s->libc :
 	       s->libc_on ? tfo_libc_mode(s) :
 			    s->libc_why,
-	       s->nfuncs,
+	       tfo_session_send_path_len(s),
 	       s->nfuncs     ? "" :
 	       s->sock_layer ? " (origin at the socket layer at best)" :
 			       " (origin at the syscall layer at best)");

@@ -84,54 +84,81 @@ static bool returns_int(const struct btf *btf, const struct btf_type *proto)
 #define SEND_PATH_LEN (sizeof(send_path) / sizeof(send_path[0]))
 
 /*
- * Which send-path functions ftrace's list says fentry and kprobes can attach
- * to, in one read: the kernel formats the whole list (tens of thousands of
- * functions) on each read. No readable list: all of them, the attach decides.
+ * The syscall layer under the fentry backend (bpf/tfo.bpf.c, "syscall layer,
+ * fentry backend"): the function behind each syscall tfo follows, and its
+ * fentry/fexit programs. The first three are also send-path frames.
  */
-static void ftrace_can_trace(bool ok[SEND_PATH_LEN])
+struct sys_func {
+	const char *func;
+	bool send_frame;
+};
+
+static const struct sys_func sys_layer[] = {
+	{ "__sys_sendto", true },   { "__sys_sendmsg", true },
+	{ "__sys_sendmmsg", true }, { "__sys_connect", false },
+	{ "ksys_write", false },    { "__sys_accept4", false },
+	{ "__sys_listen", false },
+};
+
+#define SYS_LAYER_LEN (sizeof(sys_layer) / sizeof(sys_layer[0]))
+
+static bool kfunc_traceable(const struct btf *btf, const char *name,
+			    bool in_ftrace)
 {
-	static const char *const lists[] = {
-		"/sys/kernel/tracing/available_filter_functions",
-		"/sys/kernel/debug/tracing/available_filter_functions",
-	};
-	char line[256];
+	return kfunc_proto(btf, name) && ksyms_has(ksyms_get(), name) &&
+	       in_ftrace;
+}
 
-	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-		FILE *f = fopen(lists[i], "re");
-		bool at_start = true;
-
-		if (!f)
-			continue;
-		memset(ok, 0, SEND_PATH_LEN * sizeof(ok[0]));
-		/* "name" or "name [module]", one per line */
-		while (fgets(line, sizeof(line), f)) {
-			bool whole = strchr(line, '\n') != NULL;
-
-			line[strcspn(line, " \n")] = '\0';
-			for (size_t j = 0; at_start && j < SEND_PATH_LEN; j++)
-				ok[j] = ok[j] || !strcmp(line, send_path[j]);
-			at_start = whole;
+/* fentry: whether every syscall-layer function can be traced; else why not. */
+static void choose_sys_layer(struct tfo_session *s, const bool *traceable)
+{
+	for (size_t i = 0; i < SYS_LAYER_LEN; i++) {
+		if (!kfunc_traceable(s->btf, sys_layer[i].func, traceable[i])) {
+			info("syscall layer: raw sys_enter/sys_exit "
+			     "tracepoints (%s not traceable on this kernel)",
+			     sys_layer[i].func);
+			return;
 		}
-		fclose(f);
-		return;
 	}
-	for (size_t j = 0; j < SEND_PATH_LEN; j++)
-		ok[j] = true;
+	s->sys_fentry = true;
+	info("syscall layer: fentry/fexit on __sys_sendto, __sys_sendmsg, "
+	     "__sys_sendmmsg, __sys_connect, ksys_write, __sys_accept4, "
+	     "__sys_listen (no raw sys_enter/sys_exit)");
+}
+
+static bool is_sys_frame(const struct tfo_session *s, const char *name)
+{
+	for (size_t i = 0; s->sys_fentry && i < SYS_LAYER_LEN; i++)
+		if (sys_layer[i].send_frame && !strcmp(name, sys_layer[i].func))
+			return true;
+	return false;
 }
 
 static void find_send_path(struct tfo_session *s)
 {
-	bool traceable[SEND_PATH_LEN];
+	const char *names[SYS_LAYER_LEN + SEND_PATH_LEN];
+	bool traceable[SYS_LAYER_LEN + SEND_PATH_LEN];
+	const bool *send_ok = traceable + SYS_LAYER_LEN;
 
-	ftrace_can_trace(traceable);
+	for (size_t i = 0; i < SYS_LAYER_LEN; i++)
+		names[i] = sys_layer[i].func;
+	for (size_t i = 0; i < SEND_PATH_LEN; i++)
+		names[SYS_LAYER_LEN + i] = send_path[i];
+	ftrace_can_trace(names, ARRAY_SIZE(names), traceable);
+	if (s->backend == BACKEND_FENTRY)
+		choose_sys_layer(s, traceable);
 	for (size_t i = 0; i < SEND_PATH_LEN; i++) {
 		const char *name = send_path[i];
 		const struct btf_type *proto = kfunc_proto(s->btf, name);
 
 		if (!proto || !returns_int(s->btf, proto) ||
-		    !ksyms_has(ksyms_get(), name) || !traceable[i]) {
+		    !kfunc_traceable(s->btf, name, send_ok[i])) {
 			info("send path: %s not traceable on this kernel",
 			     name);
+			continue;
+		}
+		if (is_sys_frame(s, name)) {
+			s->nsys_frames++; /* its syscall-layer program records it */
 			continue;
 		}
 		if (s->nfuncs == TFO_FENTRY_SLOTS)
@@ -172,6 +199,32 @@ static int setup_fentry_slots(struct tfo_session *s)
 	return 0;
 }
 
+/* The syscall layer's programs: the fentry ones or the raw tracepoints. */
+static void choose_sys_programs(struct tfo_session *s)
+{
+	struct tfo_bpf *skel = s->skel;
+	struct bpf_program *const fentry[] = {
+		skel->progs.tfo_sys_sendto,
+		skel->progs.tfo_sys_sendto_ret,
+		skel->progs.tfo_sys_sendmsg,
+		skel->progs.tfo_sys_sendmsg_ret,
+		skel->progs.tfo_sys_sendmmsg,
+		skel->progs.tfo_sys_sendmmsg_ret,
+		skel->progs.tfo_sys_connect,
+		skel->progs.tfo_sys_connect_ret,
+		skel->progs.tfo_sys_write,
+		skel->progs.tfo_sys_write_ret,
+		skel->progs.tfo_sys_accept,
+		skel->progs.tfo_sys_accept_ret,
+		skel->progs.tfo_sys_listen_ret,
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fentry); i++)
+		bpf_program__set_autoload(fentry[i], s->sys_fentry);
+	bpf_program__set_autoload(skel->progs.tfo_sys_enter, !s->sys_fentry);
+	bpf_program__set_autoload(skel->progs.tfo_sys_exit, !s->sys_fentry);
+}
+
 #define TFO_RING_ALL_BYTES (2U << 20)
 #define TFO_WAKEUP_BYTES (64U << 10)
 
@@ -206,6 +259,7 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 			skel->rodata->wakeup_bytes = o->ring_bytes / 2;
 	}
 
+	choose_sys_programs(s);
 	if (s->backend != BACKEND_KPROBE) {
 		bpf_program__set_autoload(skel->progs.tfo_kprobe, false);
 		bpf_program__set_autoload(skel->progs.tfo_kretprobe, false);
@@ -399,7 +453,9 @@ static int load_and_attach(struct tfo_session *s,
 			  "probed wrapper costs a breakpoint trap)");
 	if (!s->libc[0] && o->libc_self && o->trace_libc)
 		warn("libc wrappers not traced: %s", s->libc_why);
+	startup_lap("tfo: open, configure");
 	err = tfo_bpf__load(s->skel);
+	startup_lap("tfo: load");
 	if (err)
 		return fail(err == -EPERM ? EXIT_NOSUPPORT : EXIT_RUNTIME,
 			    "cannot load the tfo BPF programs (%s backend): %s",
@@ -412,6 +468,7 @@ static int load_and_attach(struct tfo_session *s,
 			backend_name(s->backend), strerror(-err));
 	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
 		return err;
+	startup_lap("tfo: attach");
 	/* The stop requests come from tfo_sys_exit (request_send_hooks()). */
 	if (!o->defer_send_hooks ||
 	    !bpf_program__autoload(s->skel->progs.tfo_sys_exit))

@@ -29,11 +29,14 @@ struct tfo_session {
 	/* send-path functions traced with fentry/fexit or kprobes */
 	const char *funcs[TFO_FENTRY_SLOTS];
 	int nfuncs;
+	/* more send-path functions, traced by the syscall layer's programs */
+	int nsys_frames;
 	struct bpf_link *links[TFO_MAX_LINKS];
 	int nlinks;
 	char libc[PATH_MAX]; /* libc whose wrappers are probed, "" if none */
 	char libc_why[PATH_MAX + 128]; /* why not, when libc[0] == 0 */
 	bool sock_layer; /* sock:sock_send_length is traced */
+	bool sys_fentry; /* syscall layer: fentry, not raw sys_enter/exit */
 	bool libc_on; /* the libc wrapper programs are loaded */
 	struct tfo_libc *lp; /* per-process libc probes (tfo_libc.c) */
 	struct send_hook send_hooks[4];
@@ -89,6 +92,12 @@ void tfo_session_stop_requests_end(struct tfo_session *s);
  * tfo_session_stop_requests_end()): tfo.bpf.c filters on task->ptrace. */
 void tfo_session_all_ptraced(struct tfo_session *s);
 void tfo_session_close(struct tfo_session *s);
+
+/* Send-path functions traced, by either kind of program. */
+static inline int tfo_session_send_path_len(const struct tfo_session *s)
+{
+	return s->nfuncs + s->nsys_frames;
+}
 
 /* BTF prototype of kernel function @func, or NULL. */
 const struct btf_type *kfunc_proto(const struct btf *btf, const char *func);

@@ -16,7 +16,8 @@
 #   ===VMTEST done
 # Backends: those `tracer -j probe` says load (fentry, kprobe; tracepoint
 # with tp_btf), or vmtest.backends=a,b on the kernel command line.
-# vmtest.filter=F is passed to tests/run.py. vmtest.timeout=S bounds each
+# vmtest.filter=F is passed to tests/run.py. vmtest.bench=1 runs
+# bench/vm_bench.py (make bench-vm) in place of the suite. vmtest.timeout=S bounds each
 # suite run (default 600 s).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1
@@ -77,12 +78,17 @@ main() {
 	cd /src || exit 1
 	probe=$(./tracer -j probe)
 	echo "===VMTEST probe $probe"
-	backends=$(cmdline_opt backends | tr ',' ' ')
-	[ -n "$backends" ] || backends=$(allowed_backends "$probe")
-	echo "===VMTEST backends $backends"
-	for b in $backends; do
-		run_suite "$b"
-	done
+	if [ -n "$(cmdline_opt bench)" ]; then
+		timeout "$TIMEOUT" python3 bench/vm_bench.py run 2>&1
+		echo "===VMTEST bench rc=$?"
+	else
+		backends=$(cmdline_opt backends | tr ',' ' ')
+		[ -n "$backends" ] || backends=$(allowed_backends "$probe")
+		echo "===VMTEST backends $backends"
+		for b in $backends; do
+			run_suite "$b"
+		done
+	fi
 	echo "===VMTEST dmesg begin"
 	dmesg
 	echo "===VMTEST dmesg end"

@@ -38,6 +38,9 @@
 #                    the kernel allows (debugging; no results written)
 #   VMTEST_FILTER    tests/run.py FILTER (debugging; no results written)
 #   VMTEST_KERNELS   space-separated "6.1" / "6.12" subset (debugging)
+#   VMTEST_BENCH     1 (`make bench-vm`): the guests run bench/vm_bench.py
+#                    in place of the suite, and its table goes to
+#                    bench/RESULTS-vm.md (one kernel: the last booted)
 # Needs root (make deps: qemu-system-x86, busybox-static, ...) and, on a cold
 # cache, network access to the Debian mirror.
 set -eu
@@ -49,6 +52,7 @@ TIMEOUT=${VMTEST_TIMEOUT:-1800}
 MEM=${VMTEST_MEM:-1024}
 BACKENDS=${VMTEST_BACKENDS:-}
 FILTER=${VMTEST_FILTER:-}
+BENCH=${VMTEST_BENCH:-}
 WANT=${VMTEST_KERNELS:-6.1 6.12}
 
 # Kernel series and the apt-cache regular expression of its packages.
@@ -128,7 +132,7 @@ build() {
 	if readelf -l "$CACHE/build/tracer" | grep -q 'program interpreter'; then
 		die "$CACHE/build/tracer is not statically linked"
 	fi
-	make -C "$ROOT" --no-print-directory test-progs
+	make -C "$ROOT" --no-print-directory test-progs .output/bench/getpid_loop
 }
 
 # --------------------------------------------------------- 3. initramfs
@@ -242,6 +246,9 @@ build_common() {
 		"$ROOT"/tests/progs/*.rb; do
 		put "$f" "/src/${f#"$ROOT"/}"
 	done
+	# make bench-vm's workload and driver
+	put_bin "$ROOT/.output/bench/getpid_loop" /src/.output/bench/getpid_loop
+	put "$ROOT/bench/vm_bench.py" /src/bench/vm_bench.py
 	cp "$ROOT/tests/vm/init.sh" "$RD/init"
 	chmod 755 "$RD/init"
 	make_cpio "$RD" "$CACHE/common.cpio"
@@ -307,6 +314,7 @@ run_guest() {
 	cat "$CACHE/common.cpio" "$out/modules.cpio" > "$out/initrd.cpio"
 	append="console=ttyS0 quiet panic=-1 vmtest.backends=$BACKENDS"
 	[ -z "$FILTER" ] || append="$append vmtest.filter=$FILTER"
+	[ -z "$BENCH" ] || append="$append vmtest.bench=1"
 	say "$release: booting (timeout ${TIMEOUT}s)"
 	start=$(date +%s)
 	rc=0
@@ -332,7 +340,7 @@ main() {
 	done
 	write=
 	if [ "${VMTEST_REPORT:-}" = 1 ]; then
-		[ -z "$BACKENDS$FILTER" ] && [ "$WANT" = "6.1 6.12" ] ||
+		[ -z "$BACKENDS$FILTER$BENCH" ] && [ "$WANT" = "6.1 6.12" ] ||
 			die "VMTEST_REPORT=1 needs a full run (no VMTEST_BACKENDS, VMTEST_FILTER or VMTEST_KERNELS)"
 		write=--write
 	fi
@@ -365,6 +373,14 @@ main() {
 	done
 
 	rc=0
+	if [ -n "$BENCH" ]; then
+		for log in $logs; do
+			python3 "$ROOT/bench/vm_bench.py" report \
+				"$log/console.log" "$ROOT/bench/RESULTS-vm.md" || rc=$?
+		done
+		say "total $(($(date +%s) - t0))s"
+		return $rc
+	fi
 	# shellcheck disable=SC2086 # word splitting wanted
 	python3 "$ROOT/tests/vm/report.py" $write --root "$ROOT" $logs || rc=$?
 	say "total $(($(date +%s) - t0))s"
