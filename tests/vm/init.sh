@@ -18,7 +18,8 @@
 # with tp_btf), or vmtest.backends=a,b on the kernel command line.
 # vmtest.filter=F is passed to tests/run.py. vmtest.bench=1 runs
 # bench/vm_bench.py (make bench-vm) in place of the suite. vmtest.timeout=S bounds each
-# suite run (default 600 s).
+# suite run (default 900 s: the fentry suite attaches its syscall layer at
+# every start and takes 450-600 s under TCG).
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1
 umask 022
@@ -73,7 +74,7 @@ main() {
 		insmod "/lib/modules/$m.ko" || echo "===VMTEST note insmod $m failed"
 	done < /modules
 	TIMEOUT=$(cmdline_opt timeout)
-	TIMEOUT=${TIMEOUT:-600}
+	TIMEOUT=${TIMEOUT:-900}
 	FILTER=$(cmdline_opt filter)
 	cd /src || exit 1
 	probe=$(./tracer -j probe)
