@@ -894,7 +894,7 @@ def _leader_gone(mode):
 
 
 def test_tfo_leader_exits_first():
-    """`tfo -- P` where P's first thread calls pthread_exit() and another
+    """`tfo -- P` where P's first thread exits alone (SYS_exit) and another
     thread sends afterwards: the process is still traced (its end is its
     last thread's exit, not its leader's)."""
     _leader_gone("exit")

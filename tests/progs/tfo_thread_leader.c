@@ -3,8 +3,8 @@
  * A process whose sends come after its first thread (the thread group
  * leader) is gone, for the test that tracer keeps tracing the process:
  *
- *   tfo_thread_leader exit PORT   the leader starts a thread and calls
- *                                 pthread_exit(); once the leader is a
+ *   tfo_thread_leader exit PORT   the leader starts a thread and exits
+ *                                 alone (SYS_exit); once the leader is a
  *                                 zombie, the thread sends
  *   tfo_thread_leader exec PORT   a second thread execs this program
  *                                 (`send PORT`): de_thread() kills the
@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef MSG_FASTOPEN
@@ -114,7 +115,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "exit")) {
 		if (pthread_create(&t, NULL, after_leader, NULL))
 			return 1;
-		pthread_exit(NULL);
+		/* the thread alone, as pthread_exit() would end it, without
+		 * its unwinding (which needs libgcc_s, missing in the guests) */
+		syscall(SYS_exit, 0);
 	}
 	if (!strcmp(argv[1], "exec")) {
 		if (pthread_create(&t, NULL, exec_self, NULL))
