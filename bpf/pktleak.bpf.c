@@ -49,6 +49,13 @@ const volatile long nr_setsockopt = -1;
 const volatile bool trace_all = false;
 /* -v timeline: one event per frame counted. */
 const volatile bool emit_frames = false;
+/*
+ * Count the frames that reach a socket's hook after bind() too (the built-in
+ * experiment's frames refused after bind; the timeline shows them). Without
+ * it "reached" is only needed before bind: after it, the socket's frames are
+ * counted where they are queued and read.
+ */
+const volatile bool reached_after_bind = false;
 
 /* -w: bytes copied per leaked frame (0: none are). */
 const volatile __u32 snaplen = 0;
@@ -57,6 +64,12 @@ __u64 frames_lost = 0;
 
 /* Entries in `sockets`: every frame hook returns at once while it is 0. */
 __s64 nr_sockets = 0;
+/*
+ * Entries not yet bound (struct pkt_sock.unbound_counted): unless
+ * reached_after_bind, the device hooks, which fire for every frame of every
+ * device, return at once while it is 0.
+ */
+__s64 nr_unbound = 0;
 /* Packet sockets not tracked because `sockets` was full. */
 __u64 untracked_sockets = 0;
 
@@ -170,6 +183,41 @@ static __always_inline bool is_bound(const struct pkt_sock *s,
 	return s->bound || BPF_CORE_READ(po, ifindex);
 }
 
+/* Are frames reaching a socket's hook counted at all right now? */
+static __always_inline bool reached_wanted(void)
+{
+	if (reached_after_bind || emit_frames)
+		return nr_sockets;
+	return nr_unbound;
+}
+
+/* @s counts in nr_unbound from now on (once, whichever CPU gets here first). */
+static __always_inline void count_unbound(struct pkt_sock *s)
+{
+	if (!__sync_val_compare_and_swap(&s->unbound_counted, 0, 1))
+		__sync_fetch_and_add(&nr_unbound, 1);
+}
+
+/* ... and no longer: bound, or forgotten. */
+static __always_inline void uncount_unbound(struct pkt_sock *s)
+{
+	if (__sync_val_compare_and_swap(&s->unbound_counted, 1, 0) == 1)
+		__sync_fetch_and_add(&nr_unbound, -1);
+}
+
+/*
+ * Can frames reach @po's hook while is_bound() does not hold? Not with
+ * protocol 0: packet_create() registers no hook then, and only
+ * packet_do_bind() gives it a protocol (on_bind_enter() counts the socket
+ * for the time of the call). Met already bound to an interface (found at
+ * bind(), close() or a filter): is_bound() holds. Bound to all interfaces
+ * looks unbound, and is counted so: more work, nothing missed.
+ */
+static __always_inline bool may_be_reached_unbound(const struct packet_sock *po)
+{
+	return BPF_CORE_READ(po, num) && !BPF_CORE_READ(po, ifindex);
+}
+
 static __always_inline struct pkt_sock *lookup_socket(const void *sk)
 {
 	__u64 key = (__u64)sk;
@@ -278,6 +326,48 @@ static __always_inline void capture_frame(const struct pkt_sock *s,
 
 /* ------------------------------------------------------------ counting */
 
+/* NETDEV_HASHENTRIES: the buckets of net->dev_index_head */
+#define TRACER_NETDEV_HASHENTRIES 256
+/* devices looked at in one bucket (ifindexes 256 apart) */
+#define TRACER_IFINDEX_CHAIN 8
+
+/* A device name, as name_of_ifindex() fills it. */
+struct pkt_ifname_buf {
+	char name[PKT_IFNAMSIZ];
+};
+
+/*
+ * The name of device @ifindex in the namespace of socket @sk (the only one
+ * whose frames packet_rcv() queues to it), looked up as dev_get_by_index()
+ * does: in bucket dev_index_hash() of net->dev_index_head. For the hooks with
+ * no device at hand (frames queued or read), once per interface and socket.
+ * Global, so the verifier checks it once per program, not at each of the
+ * unrolled iface_slot() calls.
+ */
+__noinline int name_of_ifindex(__u64 sk, int ifindex,
+			       struct pkt_ifname_buf *out)
+{
+	const struct sock *s = (const struct sock *)sk;
+	const struct net *net = BPF_CORE_READ(s, __sk_common.skc_net.net);
+	struct hlist_head *heads = BPF_CORE_READ(net, dev_index_head);
+	const struct hlist_node *node;
+	const struct net_device *dev;
+
+	if (!out || !heads)
+		return 0;
+	node = BPF_CORE_READ(
+		heads + (ifindex & (TRACER_NETDEV_HASHENTRIES - 1)), first);
+	for (int i = 0; i < TRACER_IFINDEX_CHAIN && node; i++) {
+		dev = (const void *)node -
+		      bpf_core_field_offset(struct net_device, index_hlist);
+		if (BPF_CORE_READ(dev, ifindex) == ifindex)
+			return bpf_probe_read_kernel_str(
+				out->name, sizeof(out->name), dev->name);
+		node = BPF_CORE_READ(node, next);
+	}
+	return 0;
+}
+
 /* The socket's counters for interface @ifindex, claiming a free slot. */
 static __always_inline struct pkt_iface *
 iface_slot(struct pkt_sock *s, int ifindex, const struct net_device *dev)
@@ -298,6 +388,10 @@ iface_slot(struct pkt_sock *s, int ifindex, const struct net_device *dev)
 			if (dev)
 				bpf_probe_read_kernel_str(
 					f->name, sizeof(f->name), dev->name);
+			else
+				name_of_ifindex(
+					s->sk, ifindex,
+					(struct pkt_ifname_buf *)f->name);
 			return f;
 		}
 		if (f->ifindex == ifindex) /* another CPU claimed it for us */
@@ -338,6 +432,8 @@ static __always_inline void count_reached(struct pkt_sock *s,
 	bool bound = is_bound(s, po);
 	struct frame_where w;
 
+	if (bound && !reached_after_bind && !emit_frames)
+		return;
 	count(s, BPF_CORE_READ(dev, ifindex), dev, PKT_FRAME_REACHED, bound, 1);
 	if (bound || !snaplen)
 		return;
@@ -427,13 +523,15 @@ static __always_inline void on_rcv_entry(const struct sk_buff *skb,
 					 const struct packet_type *pt,
 					 bool ring)
 {
-	struct sock *sk = BPF_CORE_READ(pt, af_packet_priv);
-	struct pkt_sock *s = lookup_socket(sk);
+	struct sock *sk;
+	struct pkt_sock *s;
 
+	if (!reached_wanted())
+		return;
+	sk = BPF_CORE_READ(pt, af_packet_priv);
+	s = lookup_socket(sk);
 	if (!s || rcv_would_drop(skb, dev, sk))
 		return;
-	if (ring)
-		s->ring = 1;
 	/* dev_queue_xmit_nit() marks its copies PACKET_OUTGOING */
 	count_reached(s, pkt_sk(sk), skb, dev,
 		      BPF_CORE_READ_BITFIELD_PROBED(skb, pkt_type) ==
@@ -446,9 +544,11 @@ static __always_inline void on_rcv_exit(const struct net_device *dev,
 	struct sock *sk = BPF_CORE_READ(pt, af_packet_priv);
 	struct pkt_sock *s = lookup_socket(sk);
 
-	if (s)
-		count_queued(s, pkt_sk(sk), BPF_CORE_READ(dev, ifindex), dev,
-			     ring);
+	if (!s)
+		return;
+	if (ring)
+		s->ring = 1;
+	count_queued(s, pkt_sk(sk), BPF_CORE_READ(dev, ifindex), dev, ring);
 }
 
 SEC("fentry/packet_rcv")
@@ -587,13 +687,15 @@ static long match_slot(__u32 index, void *ctx)
 }
 
 static __always_inline void on_device_frame(const struct sk_buff *skb,
-					    const struct net_device *dev,
 					    bool outgoing)
 {
+	const struct net_device *dev;
 	struct device_frame fr;
 
-	if (!nr_sockets || frame_is_loopback(skb))
+	/* every frame of every device: one load while no socket needs them */
+	if (!reached_wanted() || frame_is_loopback(skb))
 		return;
+	dev = BPF_CORE_READ(skb, dev);
 	fr.skb = skb;
 	fr.dev = dev;
 	fr.net = BPF_CORE_READ(dev, nd_net.net);
@@ -609,7 +711,7 @@ static __always_inline void on_device_frame(const struct sk_buff *skb,
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(pkt_netif_receive_skb, struct sk_buff *skb)
 {
-	on_device_frame(skb, BPF_CORE_READ(skb, dev), false);
+	on_device_frame(skb, false);
 	return 0;
 }
 
@@ -622,7 +724,7 @@ int BPF_PROG(pkt_netif_receive_skb, struct sk_buff *skb)
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(pkt_net_dev_queue, struct sk_buff *skb)
 {
-	on_device_frame(skb, BPF_CORE_READ(skb, dev), true);
+	on_device_frame(skb, true);
 	return 0;
 }
 
@@ -705,7 +807,9 @@ int BPF_PROG(pkt_sk_data_ready, struct sock *sk)
 	bool ring;
 	int ifindex;
 
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) != TRACER_AF_PACKET)
+	/* every socket's data_ready fires it: a load before any read */
+	if (!nr_sockets ||
+	    BPF_CORE_READ(sk, __sk_common.skc_family) != TRACER_AF_PACKET)
 		return 0;
 	s = lookup_socket(sk);
 	if (!s)
@@ -824,8 +928,10 @@ static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
 	zero = bpf_map_lookup_elem(&zero_sock, &zkey);
 	if (!zero)
 		return NULL;
-	if (bpf_map_lookup_elem(&sockets, &key)) {
+	s = bpf_map_lookup_elem(&sockets, &key);
+	if (s) {
 		/* a socket we never saw close (dup()ed fd): start over */
+		uncount_unbound(s);
 		bpf_map_update_elem(&sockets, &key, zero, BPF_EXIST);
 	} else if (bpf_map_update_elem(&sockets, &key, zero, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&untracked_sockets, 1);
@@ -837,6 +943,8 @@ static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
 	s = bpf_map_lookup_elem(&sockets, &key);
 	if (!s)
 		return NULL;
+	if (may_be_reached_unbound(po))
+		count_unbound(s);
 	s->sk = key;
 	s->created_ns = created ? bpf_ktime_get_ns() : 0;
 	s->tgid = current_tgid();
@@ -856,6 +964,7 @@ static __always_inline void forget_socket(struct pkt_sock *s, __u32 reason)
 	__u64 key = s->sk;
 
 	emit_sock(s, PKT_EV_CLOSE, reason);
+	uncount_unbound(s);
 	release_hook_slot(key);
 	if (!bpf_map_delete_elem(&sockets, &key))
 		__sync_fetch_and_add(&nr_sockets, -1);
@@ -878,6 +987,19 @@ static __always_inline struct pkt_sock *socket_of_fd(int fd)
 	return track_socket(sk, fd, false);
 }
 
+/* Frames waiting to be read as bind() begins. */
+static __always_inline __u64 queued_waiting(const struct pkt_sock *s,
+					    const struct sock *sk)
+{
+	__u64 n = 0;
+
+	if (!s->ring)
+		return BPF_CORE_READ(sk, sk_receive_queue.qlen);
+	for (int i = 0; i < PKT_MAX_IFACES; i++)
+		n += s->ifs[i].queued_unbound;
+	return n;
+}
+
 static __always_inline void on_bind_enter(int fd)
 {
 	struct pkt_sock *s = socket_of_fd(fd);
@@ -888,17 +1010,11 @@ static __always_inline void on_bind_enter(int fd)
 	if (!s)
 		return;
 	sk = (struct sock *)s->sk;
-	if (!s->bound)
-		s->queued_at_bind =
-			s->ring ? s->ifs[0].queued_unbound +
-					  s->ifs[1].queued_unbound +
-					  s->ifs[2].queued_unbound +
-					  s->ifs[3].queued_unbound +
-					  s->ifs[4].queued_unbound +
-					  s->ifs[5].queued_unbound +
-					  s->ifs[6].queued_unbound +
-					  s->ifs[7].queued_unbound :
-				  BPF_CORE_READ(sk, sk_receive_queue.qlen);
+	if (!s->bound) {
+		/* packet_do_bind() may register a hook before it returns */
+		count_unbound(s);
+		s->queued_at_bind = queued_waiting(s, sk);
+	}
 	c.sk = s->sk;
 	c.enter_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&pending, &tid, &c, BPF_ANY);
@@ -909,8 +1025,13 @@ static __always_inline void on_bind_exit(const struct pending_call *c, long ret)
 	struct pkt_sock *s = lookup_socket((void *)c->sk);
 	const struct packet_sock *po = (const void *)c->sk;
 
-	if (!s || ret)
+	if (!s)
 		return;
+	if (ret) { /* failed: the protocol is what it was */
+		if (!s->bound && !may_be_reached_unbound(po))
+			uncount_unbound(s);
+		return;
+	}
 	if (!s->bound) {
 		s->bind_enter_ns = c->enter_ns;
 		s->bound_ns = bpf_ktime_get_ns();
@@ -923,6 +1044,7 @@ static __always_inline void on_bind_exit(const struct pending_call *c, long ret)
 					  sizeof(s->bound_ifname),
 					  BPF_CORE_READ(po, cached_dev, name));
 	s->bound = 1;
+	uncount_unbound(s);
 	emit_sock(s, PKT_EV_BIND, 0);
 }
 

@@ -59,7 +59,7 @@ struct pkt_sock {
 	 * cannot be told)
 	 */
 	__u8 ring_late;
-	__u8 pad[4];
+	__u32 unbound_counted; /* BPF only: 1 while counted in nr_unbound */
 	char comm[PKT_COMM_LEN];
 	char bound_ifname[PKT_IFNAMSIZ];
 	struct pkt_iface ifs[PKT_MAX_IFACES];

@@ -61,14 +61,15 @@ def in_lab(argv):
 
 def in_noisy_lab(argv, noise):
     """argv in the lab while tests/progs/pkt_noise sends broadcast frames
-    out of each (interface, frames/s) of noise, started once every sender's
-    frames leave (tx_packets in /proc/net/dev, this namespace's); exits with
-    argv's status."""
+    out of each (interface, frames/s[, "bind"]) of noise, started once every
+    sender's frames leave (tx_packets in /proc/net/dev, this namespace's);
+    exits with argv's status."""
     senders = "".join(
-        f"{prog('pkt_noise')} {ifname} {rate} & noise=\"$noise $!\"; "
-        f"until [ \"$(awk '$1 == \"{ifname}:\" {{ print $11 }}' "
+        f"{prog('pkt_noise')} {' '.join(map(str, n))} & "
+        f"noise=\"$noise $!\"; "
+        f"until [ \"$(awk '$1 == \"{n[0]}:\" {{ print $11 }}' "
         f"/proc/net/dev)\" -gt 0 ] 2>/dev/null; do sleep 0.01; done; "
-        for ifname, rate in noise)
+        for n in noise)
     script = NETNS_SETUP.replace(' && exec "$@"', ' || exit 1; ' + senders +
                                  '"$@"; rc=$?; kill $noise; wait; exit $rc')
     return ["unshare", "-n", "sh", "-c", script, "sh", *argv]
@@ -537,6 +538,55 @@ def test_python_capture_leaks():
     check(set(sock["reached_by_ifname"]) <= {"n0", "n1", "t0", "t1"},
           f"reached_by_ifname: {sock['reached_by_ifname']}")
     eq(sock["filter_attached_ms"], None, "the Python capture has no filter")
+
+
+def test_watch_all_counts_frames_beside_bound_sockets():
+    """--all, noise from bound senders (so no tracked socket is unbound
+    and the device hooks return at once), then a capture opens its socket:
+    every frame that reached it before bind from another interface is
+    counted, as many as it read from that interface after bind."""
+    need_pktleak()
+    # 8 MB: the frames of the gap fit in the queue even if it stretches
+    lab = in_noisy_lab([python(), os.path.join(SRC_PROGS, "pkt_capture.py"),
+                        "t0", "100", str(8 << 20)],
+                       noise=(("n1", 300, "bind"), ("t1", 100, "bind")))
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = start_tracer(["-j", "pktleak", "--all"],
+                            os.path.join(tmp, "ready"))
+        target = run(lab, timeout=60)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    eq(target.code, 0, f"the lab's exit status ({target.err})")
+    eq(proc.returncode, 0, f"tracer --all exit status (stderr: {err})")
+    reader = json.loads(target.out.splitlines()[-1])
+    events = [json.loads(line) for line in out.splitlines() if line]
+    socks = [e for e in events if e.get("event") == "packet_socket"]
+    # --all: other processes' sockets too; only these senders bind
+    senders = [e for e in socks if e["comm"] == "pkt_noise"
+               and e["bound_ifname"] in ("n1", "t1")]
+    eq(sorted(e["bound_ifname"] for e in senders), ["n1", "t1"],
+       "the noise senders' sockets, bound")
+    sock = find_one(socks, what="the capture's packet_socket event",
+                    comm=os.path.basename(python())[:15], fd=reader["fd"],
+                    protocol=3)
+    bound_ms = [e["created_ms"] + e["gap_ms"] + e["bind_duration_ms"]
+                for e in senders]
+    check(max(bound_ms) < sock["created_ms"],
+          f"a sender bound after the capture opened its socket: "
+          f"{senders + [sock]}")
+    other = {k: v for k, v in reader["by_ifname"].items() if k != "t0"}
+    note(f"python read {other} of other interfaces; tracer: reached before "
+         f"bind {sock['reached_by_ifname']}, queued "
+         f"{sock['queued_before_bind']}")
+    check(set(other) == {"n0", "n1", "t1"},
+          f"frames of every other interface read: {reader}")
+    eq(reader["drops"], 0, "frames the queue had no room for")
+    for ifname, n in other.items():
+        eq(sock["reached_by_ifname"].get(ifname), n,
+           f"frames of {ifname} that reached the socket before bind vs read")
+    eq(sock["reached_before_bind"], sock["queued_before_bind"],
+       "reached before bind (device hooks) vs queued (sk_data_ready): no "
+       "filter, room in the queue")
 
 
 LATE_PCAP = os.path.join(_files.name, "late.pcap")

@@ -237,6 +237,8 @@ def test_soak_pktleak_all_reports_every_churned_socket():
                                "traced_tgids": 0},
        "live entries of the per-socket maps at the end")
     eq(stats["nr_sockets"], 0, "BPF's count of tracked sockets at the end")
+    eq(stats["nr_unbound"], 0,
+       "BPF's count of unbound sockets (the device hooks' gate) at the end")
 
     check(len(samples) >= 9, f"only {len(samples)} RSS samples")
     third = (samples[-1][0] - samples[0][0]) / 3

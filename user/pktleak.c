@@ -811,6 +811,7 @@ static void report_map_stats(const struct pkt_run *run)
 	json_add(j, "event", json_object_new_string("stats"));
 	json_add(j, "live_entries", live);
 	json_add(j, "nr_sockets", json_object_new_int64(skel->bss->nr_sockets));
+	json_add(j, "nr_unbound", json_object_new_int64(skel->bss->nr_unbound));
 	json_add(j, "untracked_sockets",
 		 json_object_new_uint64(skel->bss->untracked_sockets));
 	json_add(j, "unmatched_sockets",
@@ -881,8 +882,11 @@ static int open_session(struct pkt_run *run, char *why, size_t why_len)
 	struct pkt_session_opts so = {
 		.kf = &kf,
 		.trace_all = o->all,
-		.follow_children = !is_experiment(run),
+		/* --all watches every process: no tree to follow */
+		.follow_children = !is_experiment(run) && !o->all,
 		.timeline = run->timeline,
+		/* target_lost: frames of the target refused after bind */
+		.reached_after_bind = is_experiment(run),
 		.snaplen = o->pcap_path ? o->snaplen : 0,
 		.on_event = handle_event,
 		.on_frame = handle_frame,

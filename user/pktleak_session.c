@@ -154,6 +154,7 @@ static void configure(struct pkt_session *s, const struct pkt_session_opts *o)
 	skel->rodata->nr_setsockopt = SYS_setsockopt;
 	skel->rodata->trace_all = o->trace_all;
 	skel->rodata->emit_frames = o->timeline;
+	skel->rodata->reached_after_bind = o->reached_after_bind;
 	skel->rodata->snaplen = o->snaplen;
 	if (!o->snaplen) /* unused: the smallest ring the kernel takes */
 		bpf_map__set_max_entries(skel->maps.frames, getpagesize());

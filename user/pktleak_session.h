@@ -33,6 +33,8 @@ struct pkt_session_opts {
 	bool follow_children; /* trace the children of traced processes */
 	bool sys_fentry; /* syscall layer: fentry (pkt_sys_fentry_ok()) */
 	bool timeline; /* one event per frame (-v) */
+	/* count frames reaching a socket after bind() too (the experiment) */
+	bool reached_after_bind;
 	unsigned int snaplen; /* -w: bytes per leaked frame, 0: none */
 	ring_buffer_sample_fn on_event;
 	ring_buffer_sample_fn on_frame; /* struct pkt_frame_data, with -w */
