@@ -785,6 +785,11 @@ def test_builtin_verdict_fastopen_and_netstat():
               f"{what}: a rejection that is not one: {v['rejections']}")
         eq([p["case"] for p in v["in_progress"]], ["nonblock_sendto"],
            what + ": in_progress")
+        for g in v["totals"]["by_syscall_errno_origin"]:
+            rejection = g["errno"] in REJECTING
+            check((g["layer"] is not None) == rejection,
+                  f"{what}: totals row {g}: an origin layer is given for"
+                  " rejections only")
         attempts = [e for e in sends if e["fastopen"]]
         acked = [e for e in attempts
                  if settled_fastopen(events, e)["data_acked"]]

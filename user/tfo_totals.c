@@ -15,6 +15,7 @@
 
 #include "ksyms.h"
 #include "names.h"
+#include "tfo_fo.h"
 #include "tfo_report.h"
 
 static const char *layer_name(__u8 layer)
@@ -93,20 +94,23 @@ static const char *syscall_str(__u8 sc)
 	return sc < TFO_SYS_MAX && names[sc] ? names[sc] : "?";
 }
 
-/* Add a send class to the verdict's rows: syscall, errno, origin. */
+/*
+ * Add a send class to the verdict's rows: syscall, errno, and for a
+ * rejection its origin (an EINPROGRESS or EAGAIN is no refusal: no origin).
+ */
 static void add_group(struct tfo_totals_src *t, const struct tfo_total_key *k,
-		      const struct tfo_total_val *v)
+		      const struct tfo_total_val *v, bool rejected)
 {
 	const char *origin = NULL;
 	struct tfo_total_group g = {
 		.syscall = syscall_str(k->syscall),
 		.err = k->err < 0 ? errno_name(k->err) : NULL,
-		.layer = layer_name(k->layer),
+		.layer = rejected ? layer_name(k->layer) : NULL,
 		.sends = (long long)v->count,
 		.pid = (int)v->tgid,
 	};
 
-	if (k->origin)
+	if (rejected && k->origin)
 		origin = ksyms_name_of(ksyms_get(), k->origin);
 	snprintf(g.origin, sizeof(g.origin), "%s", origin ? origin : "");
 	snprintf(g.comm, sizeof(g.comm), "%.*s", TFO_COMM_LEN, v->comm);
@@ -179,7 +183,7 @@ void tfo_totals_apply(struct tfo_report *r)
 		tfo_total_event(&k, &e);
 		tfo_report_count(r, &e, (long long)v.count);
 		if (k.kind == TFO_EV_SEND)
-			add_group(t, &k, &v);
+			add_group(t, &k, &v, tfo_outcome_rejected(&e));
 	}
 	r->netstat.frozen = false;
 	qsort(t->groups, t->ngroups, sizeof(t->groups[0]), by_sends);
