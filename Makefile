@@ -47,6 +47,11 @@ LIBNL_INC := /usr/include/libnl3
 CFLAGS ?= -g -O2
 TRACER_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DTRACER_VERSION='"$(VERSION)"' \
 	  -I$(OUTPUT) -Ibpf -Iuser -I$(LIBNL_INC) -MMD -MP
+# TCG_GUEST=1 (tests/vm/vmtest.sh): the kernel-matrix guests' build, which
+# faults its memory in at start (main.c: prefault_for_tcg()).
+ifeq ($(TCG_GUEST),1)
+TRACER_CFLAGS += -DTRACER_TCG_GUEST
+endif
 ALL_CFLAGS = $(TRACER_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -std=gnu11 $(WARN) \
 	      -Wno-unused-parameter -Ivmlinux/$(ARCH) -Ibpf -MMD -MP

@@ -127,8 +127,9 @@ fetch_kernel() {
 # system libc's wrappers, which a static program does not make.
 build() {
 	say "building a static tracer into $CACHE/build, and the test programs"
-	make -C "$ROOT" --no-print-directory STATIC=1 OUTPUT="$CACHE/build" \
-		TRACER_BIN="$CACHE/build/tracer" "$CACHE/build/tracer"
+	make -C "$ROOT" --no-print-directory STATIC=1 TCG_GUEST=1 \
+		OUTPUT="$CACHE/build" TRACER_BIN="$CACHE/build/tracer" \
+		"$CACHE/build/tracer"
 	if readelf -l "$CACHE/build/tracer" | grep -q 'program interpreter'; then
 		die "$CACHE/build/tracer is not statically linked"
 	fi
