@@ -1213,41 +1213,22 @@ static __always_inline int on_sys_fexit(void *ctx, long id)
 	return on_syscall_exit(id, (long)(int)ret);
 }
 
-SEC("fentry/__sys_socket")
-int BPF_PROG(pkt_sys_socket)
-{
-	return on_sys_fentry(ctx, nr_socket);
-}
+/* fentry and fexit on @func, the function behind syscall number @nr. */
+#define SYSCALL_FENTRY(name, func, nr)         \
+	SEC("fentry/" #func)                   \
+	int BPF_PROG(pkt_sys_##name)           \
+	{                                      \
+		return on_sys_fentry(ctx, nr); \
+	}                                      \
+	SEC("fexit/" #func)                    \
+	int BPF_PROG(pkt_sys_##name##_ret)     \
+	{                                      \
+		return on_sys_fexit(ctx, nr);  \
+	}
 
-SEC("fexit/__sys_socket")
-int BPF_PROG(pkt_sys_socket_ret)
-{
-	return on_sys_fexit(ctx, nr_socket);
-}
-
-SEC("fentry/__sys_bind")
-int BPF_PROG(pkt_sys_bind)
-{
-	return on_sys_fentry(ctx, nr_bind);
-}
-
-SEC("fexit/__sys_bind")
-int BPF_PROG(pkt_sys_bind_ret)
-{
-	return on_sys_fexit(ctx, nr_bind);
-}
-
-SEC("fentry/__sys_setsockopt")
-int BPF_PROG(pkt_sys_setsockopt)
-{
-	return on_sys_fentry(ctx, nr_setsockopt);
-}
-
-SEC("fexit/__sys_setsockopt")
-int BPF_PROG(pkt_sys_setsockopt_ret)
-{
-	return on_sys_fexit(ctx, nr_setsockopt);
-}
+SYSCALL_FENTRY(socket, __sys_socket, nr_socket)
+SYSCALL_FENTRY(bind, __sys_bind, nr_bind)
+SYSCALL_FENTRY(setsockopt, __sys_setsockopt, nr_setsockopt)
 
 SEC("fentry/__x64_sys_close")
 int BPF_PROG(pkt_sys_close, const struct pt_regs *regs)
