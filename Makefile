@@ -87,7 +87,8 @@ DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libzstd-dev \
 	libjson-c-dev libcap-dev libnl-route-3-dev pkg-config make gcc python3 \
 	ruby iproute2 libcap2-bin util-linux clang-format clang-tidy \
 	qemu-system-x86 busybox-static procps xz-utils \
-	strace bpftrace scdoc man-db curl musl-tools tcpdump libpcap-dev libclang-rt-dev
+	strace bpftrace scdoc man-db curl musl-tools tcpdump libpcap-dev libclang-rt-dev \
+	isc-dhcp-client golang-go
 
 # The binary. tests/vm/vmtest.sh builds a static one into its own OUTPUT with
 # STATIC=1 OUTPUT=... TRACER_BIN=..., leaving ./tracer alone.
@@ -159,6 +160,17 @@ $(OUTPUT)/tests/%_musl_static: tests/progs/%.c
 	$(call msg,MUSL-CC,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(call musl_cc,-static)
+
+# tfo_go: the Fast Open sends from Go (golang-go), whose syscall package
+# needs no libc. Without go it is not built and its test says so.
+TEST_PROGS += $(OUTPUT)/tests/tfo_go
+$(OUTPUT)/tests/tfo_go: tests/progs/tfo_go.go
+	$(call msg,GO,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)if command -v go >/dev/null; then \
+		CGO_ENABLED=0 GOCACHE=$(abspath $(OUTPUT))/gocache \
+			go build -o $@ $<; \
+	else echo "  no go (make deps installs golang-go): $@ not built"; fi
 
 test-progs: $(TEST_PROGS)
 

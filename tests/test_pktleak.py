@@ -18,9 +18,9 @@ import subprocess
 import tempfile
 import time
 
-from lib import (BACKEND, SRC_PROGS, check, eq, exit_code, feature, find,
-                 find_one, need_root, note, one_error_line, probe, prog,
-                 python, run, skip, tracer, tracer_argv)
+from lib import (BACKEND, SRC_PROGS, check, contains, eq, exit_code, feature,
+                 fields, find, find_one, need_root, note, one_error_line,
+                 probe, prog, python, run, skip, tracer, tracer_argv)
 
 STRATEGIES = ("eth_p_all_then_bind", "drain_after_bind",
               "protocol_0_then_bind", "drop_filter_drain", "rx_ring",
@@ -515,6 +515,48 @@ def test_tcpdump_nothing_before_bind():
         check(sock["queued_after_bind"] >= received - dropped,
               f"frames queued after bind {sock['queued_after_bind']} < "
               f"tcpdump's {received} received - {dropped} dropped", res)
+
+
+def test_dhclient_binds_eth_p_all_then_filters():
+    """ISC dhclient 4.4 (LPF), a real program of the report's pattern:
+    socket(ETH_P_ALL), bind to its interface (sll_protocol 0 keeps ETH_P_ALL,
+    packet_bind()), then SO_ATTACH_FILTER. Traced with noise on another pair
+    and no DHCP server (-1: one try, exit 2): tracer reports dhclient's socket
+    as such, whatever reached it before bind came from the noise pair, and no
+    more frames of other interfaces were read after bind than had queued."""
+    need_pktleak()
+    dhclient = shutil.which("dhclient")
+    if not dhclient:
+        skip("dhclient is not installed (Debian package isc-dhcp-client)")
+    with tempfile.TemporaryDirectory() as d:
+        conf = os.path.join(d, "dhclient.conf")
+        with open(conf, "w") as f:
+            f.write("timeout 1;\nretry 1;\n")
+        res = tracer("-j", "pktleak", "--", *in_noisy_lab(
+            [dhclient, "-d", "-1", "-cf", conf, "-sf", "/bin/true",
+             "-lf", os.path.join(d, "lease"), "-pf", os.path.join(d, "pid"),
+             "t0"], noise=(("n1", 20000),)), timeout=60)
+    exit_code(res, 2)
+    contains(res.err, "DHCPDISCOVER on t0", "dhclient's own log", res)
+    socks = [e for e in res.json() if e.get("event") == "packet_socket"
+             and e.get("comm") == "dhclient"]
+    eq(len(socks), 1, "dhclient's packet sockets", res)
+    sock = socks[0]
+    note(f"dhclient: bound {sock['gap_ms']} ms after socket(), filter at "
+         f"{sock['filter_attached_ms']} ms; {sock['reached_before_bind']} "
+         f"frames before bind {sock['reached_by_ifname']}, "
+         f"{sock['leaked_read']} read after bind")
+    fields(sock, "dhclient's socket", protocol_name="ETH_P_ALL",
+           bound_ifname="t0", closed_by="exit")
+    check(sock["filter_attached_ms"] is not None and
+          sock["filter_attached_ms"] >= sock["gap_ms"],
+          f"dhclient attaches its filter after bind: {sock}")
+    eq(sum(sock["reached_by_ifname"].values()), sock["reached_before_bind"],
+       "frames before bind, by interface vs in all")
+    check(set(sock["reached_by_ifname"]) <= {"n0", "n1"},
+          f"before bind only the noise pair sent: {sock['reached_by_ifname']}")
+    check(sock["leaked_read"] <= sock["queued_before_bind"],
+          f"read from other interfaces after bind > queued before: {sock}")
 
 
 def test_python_capture_leaks():

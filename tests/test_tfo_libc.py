@@ -152,6 +152,37 @@ def test_libc_syscall_sender_bypassed():
     check(v["rejections"], "rejections of the syscall(2) sends", res)
 
 
+def test_go_program_without_libc():
+    """Go's syscall package makes the calls itself: no libc in the binary.
+    tests/progs/tfo_go's MSG_FASTOPEN sendto with an address and sendmsg
+    without one are reported as the program saw them, libc as not probed
+    for want of a send wrapper (not "bypassed", which would say a libc was
+    there), and the verdict names the kernel."""
+    res, events, other = trace([variant("tfo_go"), str(PORT)])
+    exit_code(res, 0)
+    runs = clients(other)
+    eq(len(runs), 1, "Go programs that ran", res)
+    pid, calls = next(iter(runs.items()))
+    eq([c["call"] for c in calls], ["sendto", "sendmsg"], "Go's calls", res)
+    for call in calls:
+        e = find_one(find(events, event="send", pid=pid), res=res,
+                     what="send event", syscall=call["call"])
+        ok = call["errno"] == "none"
+        fields(e, f"Go's {call['call']}", flags=call["flags"],
+               addrlen=int(call["addrlen"]),
+               errno=None if ok else call["errno"],
+               libc_status="not_probed", libc_function=None)
+        if ok:
+            eq(e["ret"], int(call["ret"]), f"Go's {call['call']}: ret")
+        check("no send wrapper" in e["libc_why"],
+              f"libc_why of Go's {call['call']}: {e['libc_why']}", res)
+    v = verdict(events, res)
+    fields(v, "verdict", libc_seen=0, libc_bypassed=0, libc_not_probed=2,
+           rejected_by="kernel")
+    find_one(v["rejections"], what="the sendmsg rejection", res=res,
+             syscall="sendmsg", errno="EINVAL")
+
+
 def test_libc_all_without_libc_is_not_probed():
     res, events, other = trace([prog("tfo_client"), str(PORT)], "--all")
     exit_code(res, 0)

@@ -66,7 +66,7 @@ distutils config-3.11-x86_64-linux-gnu site-packages dist-packages'
 # Tools the tests run, copied with their libraries (busybox has the rest).
 TOOLS='/usr/sbin/ip /usr/bin/unshare /usr/bin/lsns /usr/bin/ps /usr/bin/pgrep
 /usr/sbin/bpftool /usr/sbin/capsh /usr/bin/python3.11 /usr/bin/ruby
-/usr/bin/curl /usr/bin/tcpdump'
+/usr/bin/curl /usr/bin/tcpdump /usr/sbin/dhclient'
 
 say() { printf 'vmtest: %s\n' "$*"; }
 die() { printf 'vmtest: error: %s\n' "$*" >&2; exit 1; }
@@ -233,9 +233,11 @@ build_common() {
 		put_bin "$ROOT/.output/tests/${f%.c}" "/src/.output/tests/${f%.c}"
 	done
 	# tfo_client through other C libraries (Makefile: static glibc, and
-	# musl ones where musl-gcc is installed); the dynamic musl one needs
-	# musl's loader, which is its libc.
-	for f in tfo_client_static tfo_client_musl tfo_client_musl_static; do
+	# musl ones where musl-gcc is installed), and tfo_go (static, no libc,
+	# where go is installed); the dynamic musl one needs musl's loader,
+	# which is its libc.
+	for f in tfo_client_static tfo_client_musl tfo_client_musl_static \
+		tfo_go; do
 		if [ -x "$ROOT/.output/tests/$f" ]; then
 			put "$ROOT/.output/tests/$f" "/src/.output/tests/$f"
 		fi
