@@ -308,7 +308,7 @@ install: $(TRACER_BIN) $(MAN_PAGES)
 	$(Q)install -D -m 0644 completion/tracer.bash $(DESTDIR)$(BASHCOMPDIR)/tracer
 
 tidy:
-	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' $(USER_SRCS) bench/*.c tests/fuzz/*.c -- $(ALL_CFLAGS) -Itests/fuzz
+	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' --warnings-as-errors='*' $(USER_SRCS) bench/*.c tests/fuzz/*.c -- $(ALL_CFLAGS) -Itests/fuzz
 
 format-check:
 	$(Q)clang-format --dry-run --Werror bpf/*.c bpf/*.h user/*.c user/*.h tests/progs/*.c bench/*.c \
