@@ -6,7 +6,6 @@
  * command.
  */
 #include <stdio.h>
-#include <sys/mman.h>
 
 #include <bpf/libbpf.h>
 
@@ -25,35 +24,13 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-#ifdef TRACER_TCG_GUEST
-/*
- * The kernel-matrix guests' build only (make TCG_GUEST=1). QEMU 7.2's x86
- * translator (TCG) can store the wrong value when a SETcc to memory takes a
- * page fault: the flags it computed are lost while the fault is handled, and
- * the retried instruction reads others. tests/progs/tcg_setcc.c shows it (1
- * or 2 of 64 first stores into fresh pages); in tracer it turned
- * `run.timeline = env.verbose > 0` true without -v. Faulting every page in
- * now, by locking and unlocking them, keeps the first store to each off
- * that path. Best effort: without CAP_IPC_LOCK the lock may be refused.
- */
-static void prefault_for_tcg(void)
-{
-	if (!mlockall(MCL_CURRENT))
-		munlockall();
-}
-#else
-static void prefault_for_tcg(void)
-{
-}
-#endif
-
 int main(int argc, char **argv)
 {
 	struct cli_command cmd;
 	int err;
 
 	startup_lap("main");
-	prefault_for_tcg();
+	tcg_guest_prefault();
 	err = cli_parse(argc, argv, &cmd);
 	if (!err && cmd.run && env.output)
 		err = output_open(env.output);

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "netlink.h"
 #include "pktleak_lab.h"
+#include "runtime.h"
 
 #define TICK_NS 1000000ULL /* the sender's pacing period: 1 ms */
 #define SEND_BATCH 64 /* frames per sendmmsg() */
@@ -387,6 +388,7 @@ static int start_sender(struct lab *lab, struct sender *s, int netns_fd)
 						      .report_fd = report[1] });
 	}
 	err = lab->sender < 0 ? errno : 0;
+	tcg_guest_prefault();
 	/* With our write end closed, a sender that dies reads as EOF. */
 	close(report[1]);
 	if (lab->sender < 0)

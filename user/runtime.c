@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -202,4 +203,24 @@ void dump_record(const char *ring, const void *data, size_t size)
 		return;
 	fwrite(data, 1, size, f);
 	fclose(f);
+}
+
+/*
+ * TRACER_TCG_GUEST (make TCG_GUEST=1: the kernel-matrix guests' build only).
+ * QEMU 7.2's x86 translator (TCG) can store a wrong SETcc result when the
+ * store takes a page fault: the flags it computed are lost while the fault
+ * is handled, and the retried instruction reads others. tests/progs/
+ * tcg_setcc.c shows it (a few of 64 first stores into fresh pages); in
+ * tracer it turned `run.timeline = env.verbose > 0` true without -v. Fault
+ * every page in now: mlockall() populates the writable ones for writing,
+ * which also breaks their copy-on-write sharing after a fork(), and the
+ * unlock leaves them in place. Called at start and in the parent after each
+ * fork(). Best effort: without CAP_IPC_LOCK the lock may be refused.
+ */
+void tcg_guest_prefault(void)
+{
+#ifdef TRACER_TCG_GUEST
+	if (!mlockall(MCL_CURRENT))
+		munlockall();
+#endif
 }

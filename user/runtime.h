@@ -37,6 +37,8 @@ int fail_exec(const char *cmd, int err);
 uint64_t now_ns(void);
 /* TRACER_STARTUP_TIMES=1: print how long since the last lap @what took. */
 void startup_lap(const char *what);
+/* The kernel-matrix guests' build: fault every page in (runtime.c). */
+void tcg_guest_prefault(void);
 
 /* Add @tgid to a skeleton's traced_tgids map; 0 or an exit code. */
 int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid);
