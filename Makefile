@@ -48,7 +48,8 @@ CFLAGS ?= -g -O2
 TRACER_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -DTRACER_VERSION='"$(VERSION)"' \
 	  -I$(OUTPUT) -Ibpf -Iuser -I$(LIBNL_INC) -MMD -MP
 # TCG_GUEST=1 (tests/vm/vmtest.sh): the kernel-matrix guests' build, which
-# faults its memory in at start (main.c: prefault_for_tcg()).
+# faults its memory in at start and after each fork() (runtime.c:
+# tcg_guest_prefault()).
 ifeq ($(TCG_GUEST),1)
 TRACER_CFLAGS += -DTRACER_TCG_GUEST
 endif

@@ -5,8 +5,9 @@ In the kernel-matrix guests it does not always: QEMU 7.2's x86 translator
 (TCG) has stored 1 for `x > 0` with x == 0 when the SETcc store took a page
 fault. In tracer that turned `run.timeline = env.verbose > 0` true without
 -v (pktleak printed its -v frame timeline), so the guests' tracer faults its
-memory in at start (make TCG_GUEST=1, main.c: prefault_for_tcg()). This
-checks that the workaround holds, and says what the emulator does.
+memory in at start and after each fork() (make TCG_GUEST=1, runtime.c:
+tcg_guest_prefault()). This checks that the workaround holds, and says what
+the emulator does.
 """
 from lib import IN_GUEST, eq, note, prog, run
 

@@ -5,8 +5,8 @@
  * to `test; setg (mem)`: the store takes the page fault. A CPU writes 0
  * every time; QEMU 7.2's TCG has been seen to write 1 once or twice in 64
  * (the kernel-matrix guests). --prefault first faults every page in, as the
- * guests' tracer does (main.c: prefault_for_tcg()), so no store faults.
- * Prints "WRONG of 64"; exits 0.
+ * guests' tracer does (runtime.c: tcg_guest_prefault()), so no store
+ * faults. Prints "WRONG of 64"; exits 0.
  */
 #include <stdbool.h>
 #include <stdio.h>
