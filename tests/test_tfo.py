@@ -1141,6 +1141,9 @@ def test_case_server_accepts():
             fields(a["listener"], what + " listener", fastopen_queue=16,
                    server_enabled=True)
             f = a["fastopen"]
+            check(f["data_in_syn"] is not None,
+                  f"{what}: the SYN of an accepted connection not seen: {a}",
+                  res)
             check(f["accepted"] == (f["data_in_syn"] > 0),
                   f"{what}: data taken iff the SYN had data: {a}", res)
         v = events[-1]
