@@ -923,8 +923,8 @@ static __always_inline void release_hook_slot(__u64 sk)
  * packet_create() registers the socket's hook before socket() returns and
  * tracking begins: frames queued in between went past every hook of ours
  * unseen. Each reached the unbound socket and waits in its receive queue, in
- * order: count it by the interface of its sockaddr_ll (skb->cb), the first
- * PKT_WAITING_MAX of them; more, as untracked. (A frame that races the
+ * order: count it by the interface of its sockaddr_ll (skb->cb), and with
+ * -w write its bytes, the first PKT_WAITING_MAX of them; more, as untracked. (A frame that races the
  * tracking itself may still be counted twice or not at all.)
  */
 static __always_inline void count_waiting(struct pkt_sock *s,
@@ -932,14 +932,17 @@ static __always_inline void count_waiting(struct pkt_sock *s,
 {
 	const void *head = &sk->sk_receive_queue;
 	const struct sk_buff *skb = BPF_CORE_READ(sk, sk_receive_queue.next);
+	struct frame_where w;
 	struct pkt_iface *f;
 	__u32 i;
 
 	for (i = 0; i < PKT_WAITING_MAX && i < n; i++) {
 		if ((const void *)skb == head || !skb)
 			break;
-		f = iface_slot(s, skb_sll_ifindex(skb),
-			       BPF_CORE_READ(skb, dev));
+		/* packet_rcv() cleared skb->dev: the name comes by ifindex */
+		skb_sll_where(skb, &w);
+		capture_frame(s, skb, &w, PKT_LEAK_BEFORE_BIND);
+		f = iface_slot(s, w.ifindex, NULL);
 		if (f) {
 			__sync_fetch_and_add(&f->reached_unbound, 1);
 			__sync_fetch_and_add(&f->queued_unbound, 1);
