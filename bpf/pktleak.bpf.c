@@ -916,6 +916,42 @@ static __always_inline void release_hook_slot(__u64 sk)
 	}
 }
 
+/* Frames counted one by one from a new socket's queue (count_waiting()). */
+#define PKT_WAITING_MAX 4
+
+/*
+ * packet_create() registers the socket's hook before socket() returns and
+ * tracking begins: frames queued in between went past every hook of ours
+ * unseen. Each reached the unbound socket and waits in its receive queue, in
+ * order: count it by the interface of its sockaddr_ll (skb->cb), the first
+ * PKT_WAITING_MAX of them; more, as untracked. (A frame that races the
+ * tracking itself may still be counted twice or not at all.)
+ */
+static __always_inline void count_waiting(struct pkt_sock *s,
+					  const struct sock *sk, __u32 n)
+{
+	const void *head = &sk->sk_receive_queue;
+	const struct sk_buff *skb = BPF_CORE_READ(sk, sk_receive_queue.next);
+	struct pkt_iface *f;
+	__u32 i;
+
+	for (i = 0; i < PKT_WAITING_MAX && i < n; i++) {
+		if ((const void *)skb == head || !skb)
+			break;
+		f = iface_slot(s, skb_sll_ifindex(skb),
+			       BPF_CORE_READ(skb, dev));
+		if (f) {
+			__sync_fetch_and_add(&f->reached_unbound, 1);
+			__sync_fetch_and_add(&f->queued_unbound, 1);
+		} else {
+			__sync_fetch_and_add(&s->untracked, 1);
+		}
+		skb = BPF_CORE_READ(skb, next);
+	}
+	if (n > i)
+		__sync_fetch_and_add(&s->untracked, n - i);
+}
+
 /* Start counting for @sk; @created: at socket(), not found later. */
 static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
 						     bool created)
@@ -954,6 +990,8 @@ static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
 	s->last_tp_packets = BPF_CORE_READ(po, stats.stats1.tp_packets);
 	/* frames already waiting take the first queue positions */
 	s->queued_total = BPF_CORE_READ(sk, sk_receive_queue.qlen);
+	if (created && s->queued_total)
+		count_waiting(s, sk, s->queued_total);
 	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	emit_sock(s, PKT_EV_SOCKET, 0);
 	return s;

@@ -32,7 +32,8 @@ struct pkt_sock {
 	__u64 filter_ns; /* first SO_ATTACH_FILTER/SO_ATTACH_BPF, 0: none */
 	__u64 queued_at_bind; /* frames waiting in the queue when bind() began */
 	__u64 last_tp_packets; /* packet_sock stats.tp_packets already counted */
-	__u64 untracked; /* frames of interfaces beyond PKT_MAX_IFACES */
+	/* frames of interfaces beyond PKT_MAX_IFACES, or of none known */
+	__u64 untracked;
 	__u64 queued_after_bind; /* all frames queued after bind, any interface */
 	/*
 	 * The filter window: frames queued after bind while the socket had no
