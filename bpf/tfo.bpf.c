@@ -1513,6 +1513,40 @@ int BPF_PROG(tfo_sys_listen_ret, int fd, int backlog, int ret)
 	return ret == 0 ? on_listen_exit(fd) : 0;
 }
 
+/*
+ * Under the fentry syscall layer no sys_exit sees a traced thread get a
+ * socket (tfo_sys_exit's gives_socket()): fexit on the functions behind
+ * socket(), socketpair(), accept(), accept4(), recvmsg(), recvmmsg() and
+ * pidfd_getfd() asks for the send-path hooks instead. @int_ret: the
+ * function returns int, and the upper half of the register is not its sign.
+ */
+static __always_inline int on_socket_given(void *ctx, bool int_ret)
+{
+	__u64 ret = 0;
+
+	if (send_hooks_live)
+		return 0;
+	bpf_get_func_ret(ctx, &ret);
+	if ((int_ret ? (long)(int)ret : (long)ret) >= 0)
+		request_send_hooks();
+	return 0;
+}
+
+#define SOCKET_GIVER(name, func, int_ret)             \
+	SEC("fexit/" #func)                           \
+	int BPF_PROG(tfo_gives_##name)                \
+	{                                             \
+		return on_socket_given(ctx, int_ret); \
+	}
+
+SOCKET_GIVER(socket, __sys_socket, true)
+SOCKET_GIVER(socketpair, __sys_socketpair, true)
+SOCKET_GIVER(accept4, __sys_accept4, true)
+SOCKET_GIVER(recvmsg, __sys_recvmsg, false)
+SOCKET_GIVER(recvmmsg, __sys_recvmmsg, true)
+/* pidfd_getfd() itself is static: the x86_64 syscall wrapper (long) */
+SOCKET_GIVER(pidfd_getfd, __x64_sys_pidfd_getfd, false)
+
 TRACER_FOLLOW_CHILDREN(tfo)
 
 char LICENSE[] SEC("license") = "GPL";

@@ -130,7 +130,11 @@ def test_fentry_tfo_has_no_raw_syscall_tracepoints():
          "tfo_sys_sendmsg_ret", "tfo_sys_sendmmsg", "tfo_sys_sendmmsg_ret",
          "tfo_sys_connect", "tfo_sys_connect_ret", "tfo_sys_write",
          "tfo_sys_write_ret", "tfo_sys_accept", "tfo_sys_accept_ret",
-         "tfo_sys_listen_ret"],
+         "tfo_sys_listen_ret",
+         # the send-path hooks wait for the command's first socket
+         "tfo_gives_socket", "tfo_gives_socketpair", "tfo_gives_accept4",
+         "tfo_gives_recvmsg", "tfo_gives_recvmmsg",
+         "tfo_gives_pidfd_getfd"],
         lambda done: in_netns([python(), "-c", sender, done]))
     sends = find(events, event="send", syscall="sendto", family="AF_INET")
     check(len(sends) == 1, "expected the command's one sendto() to "

@@ -102,6 +102,14 @@ static const struct sys_func sys_layer[] = {
 
 #define SYS_LAYER_LEN (sizeof(sys_layer) / sizeof(sys_layer[0]))
 
+/* Under fentry, what tfo_sys_exit's gives_socket() sees (tfo.bpf.c). */
+static const char *const socket_givers[] = {
+	"__sys_socket",	 "__sys_socketpair", "__sys_accept4",
+	"__sys_recvmsg", "__sys_recvmmsg",   "__x64_sys_pidfd_getfd",
+};
+
+#define GIVERS_LEN (sizeof(socket_givers) / sizeof(socket_givers[0]))
+
 static bool kfunc_traceable(const struct btf *btf, const char *name,
 			    bool in_ftrace)
 {
@@ -126,6 +134,23 @@ static void choose_sys_layer(struct tfo_session *s, const bool *traceable)
 	     "__sys_listen (no raw sys_enter/sys_exit)");
 }
 
+/*
+ * fentry syscall layer: send-path hooks deferred to a traced thread's first
+ * socket need fexit on every function behind a socket-giving syscall.
+ */
+static void choose_givers(struct tfo_session *s, const bool *traceable)
+{
+	for (size_t i = 0; i < GIVERS_LEN; i++) {
+		if (!kfunc_traceable(s->btf, socket_givers[i], traceable[i])) {
+			info("send-path hooks: attached at start (%s not "
+			     "traceable on this kernel)",
+			     socket_givers[i]);
+			return;
+		}
+	}
+	s->giver_fexit = true;
+}
+
 static bool is_sys_frame(const struct tfo_session *s, const char *name)
 {
 	for (size_t i = 0; s->sys_fentry && i < SYS_LAYER_LEN; i++)
@@ -136,17 +161,22 @@ static bool is_sys_frame(const struct tfo_session *s, const char *name)
 
 static void find_send_path(struct tfo_session *s)
 {
-	const char *names[SYS_LAYER_LEN + SEND_PATH_LEN];
-	bool traceable[SYS_LAYER_LEN + SEND_PATH_LEN];
+	const char *names[SYS_LAYER_LEN + SEND_PATH_LEN + GIVERS_LEN];
+	bool traceable[SYS_LAYER_LEN + SEND_PATH_LEN + GIVERS_LEN];
 	const bool *send_ok = traceable + SYS_LAYER_LEN;
+	const bool *giver_ok = send_ok + SEND_PATH_LEN;
 
 	for (size_t i = 0; i < SYS_LAYER_LEN; i++)
 		names[i] = sys_layer[i].func;
 	for (size_t i = 0; i < SEND_PATH_LEN; i++)
 		names[SYS_LAYER_LEN + i] = send_path[i];
+	for (size_t i = 0; i < GIVERS_LEN; i++)
+		names[SYS_LAYER_LEN + SEND_PATH_LEN + i] = socket_givers[i];
 	ftrace_can_trace(names, ARRAY_SIZE(names), traceable);
 	if (s->backend == BACKEND_FENTRY)
 		choose_sys_layer(s, traceable);
+	if (s->sys_fentry)
+		choose_givers(s, giver_ok);
 	for (size_t i = 0; i < SEND_PATH_LEN; i++) {
 		const char *name = send_path[i];
 		const struct btf_type *proto = kfunc_proto(s->btf, name);
@@ -199,10 +229,22 @@ static int setup_fentry_slots(struct tfo_session *s)
 	return 0;
 }
 
-/* The syscall layer's programs: the fentry ones or the raw tracepoints. */
-static void choose_sys_programs(struct tfo_session *s)
+/*
+ * The syscall layer's programs: the fentry ones or the raw tracepoints; and
+ * under fentry, when the send-path hooks wait for a first socket (@defer),
+ * the socket givers' fexit programs.
+ */
+static void choose_sys_programs(struct tfo_session *s, bool defer)
 {
 	struct tfo_bpf *skel = s->skel;
+	struct bpf_program *const givers[] = {
+		skel->progs.tfo_gives_socket,
+		skel->progs.tfo_gives_socketpair,
+		skel->progs.tfo_gives_accept4,
+		skel->progs.tfo_gives_recvmsg,
+		skel->progs.tfo_gives_recvmmsg,
+		skel->progs.tfo_gives_pidfd_getfd,
+	};
 	struct bpf_program *const fentry[] = {
 		skel->progs.tfo_sys_sendto,
 		skel->progs.tfo_sys_sendto_ret,
@@ -223,6 +265,9 @@ static void choose_sys_programs(struct tfo_session *s)
 		bpf_program__set_autoload(fentry[i], s->sys_fentry);
 	bpf_program__set_autoload(skel->progs.tfo_sys_enter, !s->sys_fentry);
 	bpf_program__set_autoload(skel->progs.tfo_sys_exit, !s->sys_fentry);
+	s->giver_fexit = s->giver_fexit && defer;
+	for (size_t i = 0; i < ARRAY_SIZE(givers); i++)
+		bpf_program__set_autoload(givers[i], s->giver_fexit);
 }
 
 #define TFO_RING_ALL_BYTES (2U << 20)
@@ -259,7 +304,7 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 			skel->rodata->wakeup_bytes = o->ring_bytes / 2;
 	}
 
-	choose_sys_programs(s);
+	choose_sys_programs(s, o->defer_send_hooks);
 	if (s->backend != BACKEND_KPROBE) {
 		bpf_program__set_autoload(skel->progs.tfo_kprobe, false);
 		bpf_program__set_autoload(skel->progs.tfo_kretprobe, false);
@@ -469,9 +514,13 @@ static int load_and_attach(struct tfo_session *s,
 	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
 		return err;
 	startup_lap("tfo: attach");
-	/* The stop requests come from tfo_sys_exit (request_send_hooks()). */
+	/*
+	 * The stop requests come from tfo_sys_exit or, under the fentry
+	 * syscall layer, the socket givers' fexit (request_send_hooks()).
+	 */
 	if (!o->defer_send_hooks ||
-	    !bpf_program__autoload(s->skel->progs.tfo_sys_exit))
+	    !(bpf_program__autoload(s->skel->progs.tfo_sys_exit) ||
+	      s->giver_fexit))
 		return tfo_session_attach_send_hooks(s, "at start");
 	return 0;
 }

@@ -37,6 +37,8 @@ struct tfo_session {
 	char libc_why[PATH_MAX + 128]; /* why not, when libc[0] == 0 */
 	bool sock_layer; /* sock:sock_send_length is traced */
 	bool sys_fentry; /* syscall layer: fentry, not raw sys_enter/exit */
+	/* fexit on the socket-giving functions asks for the send-path hooks */
+	bool giver_fexit;
 	bool libc_on; /* the libc wrapper programs are loaded */
 	struct tfo_libc *lp; /* per-process libc probes (tfo_libc.c) */
 	struct send_hook send_hooks[4];
