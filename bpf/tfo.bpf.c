@@ -118,6 +118,12 @@ struct syn_key {
 	__u16 rport; /* remote port, network order */
 	__u16 lport; /* local port, host order */
 	__u32 netns;
+	/*
+	 * The SYN's sequence number: a connection whose child still waits in
+	 * the accept queue after a reset may share the rest with a newer one
+	 * (its client port reused), each accept must find its own SYN.
+	 */
+	__u32 isn;
 };
 
 /* Ports traced processes listen on: (netns, port) -> 1. */
@@ -899,6 +905,11 @@ static __always_inline void child_syn_key(struct sock *sk, struct syn_key *k)
 	k->rport = BPF_CORE_READ(sk, __sk_common.skc_dport);
 	k->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	k->netns = sock_netns(sk);
+	/*
+	 * tcp_create_openreq_child() starts copied_seq at the SYN's sequence
+	 * + 1, and only reads move it: none before accept() returns.
+	 */
+	k->isn = BPF_CORE_READ((struct tcp_sock *)sk, copied_seq) - 1;
 }
 
 /*
@@ -1302,6 +1313,7 @@ int BPF_PROG(tfo_rcv, struct sk_buff *skb)
 	key.rport = th.source;
 	key.lport = lk.port;
 	key.netns = lk.netns;
+	key.isn = bpf_ntohl(th.seq);
 	parse_rcv_syn(data, ip_payload, &syn);
 	bpf_map_update_elem(&syn_rcv, &key, &syn, BPF_ANY);
 	return 0;
