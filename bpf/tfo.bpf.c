@@ -269,6 +269,43 @@ __noinline int syn_fo_option(const struct tfo_syn *syn)
 }
 
 /*
+ * Does @ev's record carry the tail of struct tfo_event? Only a TCP socket
+ * fills it (tfo_event.h): a send of any other socket ends before it, and its
+ * tail in the inflight entry is not even cleared (clear_tail()).
+ */
+static __always_inline bool has_tail(const struct tfo_event *ev)
+{
+	return ev->kind != TFO_EV_SEND ||
+	       ev->sock_protocol == TRACER_IPPROTO_TCP;
+}
+
+static __always_inline __u32 record_len(const struct tfo_event *ev)
+{
+	return has_tail(ev) ? sizeof(*ev) : TFO_EVENT_HEAD_LEN;
+}
+
+/* The totals key's part that comes from the tail: the SYN and the answer. */
+static __always_inline void count_tail(const struct tfo_event *ev,
+				       struct tfo_total_key *k)
+{
+	__u16 b = 0;
+
+	b |= ev->syn.seen ? TFO_TB_SYN : 0;
+	b |= ev->syn.payload ? TFO_TB_SYN_DATA : 0;
+	b |= ev->fo.active_disabled ? TFO_TB_ACTIVE_DISABLED : 0;
+	if (ev->kind == TFO_EV_ACCEPT ? ev->acc.data_acked :
+					ev->fo.syn_data_acked)
+		b |= TFO_TB_ACKED;
+	k->bits |= b;
+	if (ev->syn.seen)
+		k->syn_opt = syn_fo_option(&ev->syn);
+	k->client_fail = ev->fo.client_fail;
+	k->settled_by = ev->fo.settled_by;
+	k->closed_from = ev->fo.closed_from;
+	k->tfo_child = ev->acc.tfo_child;
+}
+
+/*
  * Count @ev in tfo_totals: called where a record is emitted. A global
  * function, verified once on its own (btf_prepare_func_args(): @ev is
  * memory of sizeof(*ev), maybe NULL) instead of at each call site, where
@@ -295,12 +332,6 @@ __noinline int count_total(const struct tfo_event *ev)
 		     TFO_TB_LIBC_CHANGED :
 		     0;
 	b |= ev->fo_attempt ? TFO_TB_FO_ATTEMPT : 0;
-	b |= ev->syn.seen ? TFO_TB_SYN : 0;
-	b |= ev->syn.payload ? TFO_TB_SYN_DATA : 0;
-	b |= ev->fo.active_disabled ? TFO_TB_ACTIVE_DISABLED : 0;
-	if (ev->kind == TFO_EV_ACCEPT ? ev->acc.data_acked :
-					ev->fo.syn_data_acked)
-		b |= TFO_TB_ACKED;
 	k.bits = b;
 	if (ev->ret < 0 && ev->origin.valid) {
 		k.layer = TFO_LAYER_FUNCTION;
@@ -311,12 +342,8 @@ __noinline int count_total(const struct tfo_event *ev)
 	} else if (ev->ret < 0) {
 		k.layer = TFO_LAYER_SYSCALL;
 	}
-	if (ev->syn.seen)
-		k.syn_opt = syn_fo_option(&ev->syn);
-	k.client_fail = ev->fo.client_fail;
-	k.settled_by = ev->fo.settled_by;
-	k.closed_from = ev->fo.closed_from;
-	k.tfo_child = ev->acc.tfo_child;
+	if (has_tail(ev))
+		count_tail(ev, &k);
 	v = bpf_map_lookup_elem(&tfo_totals, &k);
 	if (v) {
 		__sync_fetch_and_add(&v->count, 1);
@@ -770,6 +797,13 @@ static __always_inline __u8 sock_nonblock(struct sock *sk, __u32 flags)
 	       0;
 }
 
+/* on_syscall_enter() clears the head of the event: a TCP socket's send, or
+ * an accept(), clears the tail as well (see has_tail()). */
+static __always_inline void clear_tail(struct tfo_event *ev)
+{
+	__builtin_memset(&ev->syn, 0, sizeof(*ev) - TFO_EVENT_HEAD_LEN);
+}
+
 /* What every send records of a socket, however it got it. */
 static __always_inline void fill_tcp_info(struct tfo_event *ev, struct sock *sk)
 {
@@ -777,6 +811,7 @@ static __always_inline void fill_tcp_info(struct tfo_event *ev, struct sock *sk)
 	ev->nonblock = sock_nonblock(sk, ev->flags);
 	if (ev->sock_protocol != TRACER_IPPROTO_TCP)
 		return;
+	clear_tail(ev);
 	ev->fastopen_connect = tcp_fastopen_connect(sk);
 	ev->netns_tcp_fastopen = BPF_CORE_READ(sk, __sk_common.skc_net.net,
 					       ipv4.sysctl_tcp_fastopen);
@@ -914,6 +949,7 @@ static __always_inline void finish_accept(struct tfo_event *ev, long fd)
 	struct syn_key key = {};
 	struct tfo_syn *syn;
 
+	clear_tail(ev); /* the listener's is clear already: no harm */
 	ev->kind = TFO_EV_ACCEPT;
 	ev->acc.listen_fd = ev->fd;
 	ev->fd = (int)fd;
@@ -968,7 +1004,7 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 		disown_socket(&f->ev);
 	else
 		__sync_fetch_and_add(&nr_inflight, 1);
-	__builtin_memset(&f->ev, 0, sizeof(f->ev));
+	__builtin_memset(&f->ev, 0, TFO_EVENT_HEAD_LEN); /* see clear_tail() */
 	f->sp = 0;
 	f->active = 1;
 	f->ev.ts_enter_ns = bpf_ktime_get_ns();
@@ -1009,6 +1045,7 @@ static __always_inline int on_syscall_exit(long ret)
 {
 	__u32 tid = current_tid();
 	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+	__u32 len;
 
 	if (!f || !f->active)
 		return 0;
@@ -1019,8 +1056,8 @@ static __always_inline int on_syscall_exit(long ret)
 	else
 		finish_fastopen(&f->ev);
 	count_total(&f->ev);
-	if (bpf_ringbuf_output(&events, &f->ev, sizeof(f->ev),
-			       wakeup_flags(sizeof(f->ev) + 8)))
+	len = record_len(&f->ev);
+	if (bpf_ringbuf_output(&events, &f->ev, len, wakeup_flags(len + 8)))
 		__sync_fetch_and_add(&lost_events, 1);
 	keep_pending(&f->ev);
 	track_first_write(&f->ev);
