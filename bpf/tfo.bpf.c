@@ -786,17 +786,6 @@ static __always_inline bool send_is_wanted(enum tfo_syscall sc,
 	       (foc && is_first_write(sk));
 }
 
-/* Nonblocking: O_NONBLOCK on the file (which __sys_sendto(),
- * ____sys_sendmsg() and sock_write_iter() turn into MSG_DONTWAIT), or
- * MSG_DONTWAIT itself. */
-static __always_inline __u8 sock_nonblock(struct sock *sk, __u32 flags)
-{
-	if (flags & TFO_MSG_DONTWAIT)
-		return 1;
-	return (BPF_CORE_READ(sk, sk_socket, file, f_flags) & TFO_O_NONBLOCK) !=
-	       0;
-}
-
 /* on_syscall_enter() clears the head of the event: a TCP socket's send, or
  * an accept(), clears the tail as well (see has_tail()). */
 static __always_inline void clear_tail(struct tfo_event *ev)
@@ -804,11 +793,23 @@ static __always_inline void clear_tail(struct tfo_event *ev)
 	__builtin_memset(&ev->syn, 0, sizeof(*ev) - TFO_EVENT_HEAD_LEN);
 }
 
-/* What every send records of a socket, however it got it. */
-static __always_inline void fill_tcp_info(struct tfo_event *ev, struct sock *sk)
+static __always_inline __u32 sock_netns(const struct sock *sk)
 {
-	ev->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	ev->nonblock = sock_nonblock(sk, ev->flags);
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/*
+ * What every send records of a socket, however it got it: @netns, and the
+ * file's @f_flags. Nonblocking: O_NONBLOCK on the file (which
+ * __sys_sendto(), ____sys_sendmsg() and sock_write_iter() turn into
+ * MSG_DONTWAIT), or MSG_DONTWAIT itself.
+ */
+static __always_inline void fill_tcp_info(struct tfo_event *ev, struct sock *sk,
+					  __u32 netns, __u32 f_flags)
+{
+	ev->netns = netns;
+	ev->nonblock = (ev->flags & TFO_MSG_DONTWAIT) ||
+		       (f_flags & TFO_O_NONBLOCK);
 	if (ev->sock_protocol != TRACER_IPPROTO_TCP)
 		return;
 	clear_tail(ev);
@@ -829,7 +830,8 @@ static __always_inline void fill_sock_info(struct tfo_event *ev,
 	ev->sock_type = BPF_CORE_READ(sk, sk_type);
 	ev->sock_protocol = BPF_CORE_READ(sk, sk_protocol);
 	ev->state_at_entry = sock_state(sk);
-	fill_tcp_info(ev, sk);
+	fill_tcp_info(ev, sk, sock_netns(sk),
+		      BPF_CORE_READ(sk, sk_socket, file, f_flags));
 }
 
 /* The inflight entry of the current thread, made on its first send. */
@@ -870,10 +872,12 @@ static __always_inline void disown_socket(const struct tfo_event *ev)
 
 /*
  * The same from a trusted socket pointer: plain loads. @state_at_entry is
- * the state the send found.
+ * the state the send found; @netns and @f_flags as fill_tcp_info() takes
+ * them.
  */
 static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
-					 __u8 state_at_entry)
+					 __u8 state_at_entry, __u32 netns,
+					 __u32 f_flags)
 {
 	struct tfo_event *ev = &f->ev;
 
@@ -882,7 +886,7 @@ static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
 	ev->sock_type = sk->sk_type;
 	ev->sock_protocol = sk->sk_protocol;
 	ev->state_at_entry = ev->nstates ? ev->states[0] : state_at_entry;
-	fill_tcp_info(ev, sk);
+	fill_tcp_info(ev, sk, netns, f_flags);
 	own_socket(ev, ev->tid);
 }
 
@@ -894,11 +898,6 @@ static __always_inline bool sock_is_fd(const struct sock *sk, int fd)
 }
 
 /* ------------------------------------------------------------ server side */
-
-static __always_inline __u32 sock_netns(const struct sock *sk)
-{
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-}
 
 /* listen() or accept() of a traced process: watch SYNs to its port. */
 static __always_inline void watch_listener(struct sock *sk)
@@ -1170,8 +1169,17 @@ int BPF_PROG(tfo_sock_send_length, struct sock *sk, int ret, int flags)
 
 	if (!f)
 		return 0;
-	if (!f->ev.sk) /* process context: this is the sender's socket */
-		adopt_socket(f, sk, sk->__sk_common.skc_state);
+	/*
+	 * Process context: this is the sender's socket. Every send of --all
+	 * comes here: plain loads through the trusted pointer, where probe
+	 * reads took five helper calls (a load through a NULL sk_socket or
+	 * file reads 0). Each pointer they walk costs the verifier scans of
+	 * vmlinux BTF (btf_nested_type_is_trusted()) at load: only here.
+	 */
+	if (!f->ev.sk)
+		adopt_socket(f, sk, sk->__sk_common.skc_state,
+			     sk->__sk_common.skc_net.net->ns.inum,
+			     sk->sk_socket->file->f_flags);
 	if (f->ev.sk != (__u64)sk)
 		return 0;
 	f->ev.sock_seen = 1;
@@ -1205,7 +1213,8 @@ int BPF_PROG(tfo_set_state, const struct sock *sk, const int oldstate,
 		f = current_inflight();
 		if (!f || f->ev.sk || !sock_is_fd(sk, f->ev.fd))
 			return 0;
-		adopt_socket(f, (struct sock *)sk, oldstate);
+		adopt_socket(f, (struct sock *)sk, oldstate, sock_netns(sk),
+			     BPF_CORE_READ(sk, sk_socket, file, f_flags));
 	}
 	if (!f)
 		return 0;
