@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(data[0] >> 2) & 3);
 	/* legal: a whole event of a known kind, or the head of a send on a
 	 * socket that is not TCP */
-	memcpy(&head, data + 1, n < TFO_EVENT_HEAD_LEN ? n : TFO_EVENT_HEAD_LEN);
+	memcpy(&head, data + 1,
+	       n < TFO_EVENT_HEAD_LEN ? n : TFO_EVENT_HEAD_LEN);
 	legal = (n == sizeof(struct tfo_event) && head.kind <= TFO_EV_ACCEPT) ||
 		(n == TFO_EVENT_HEAD_LEN && head.kind == TFO_EV_SEND &&
 		 head.sock_protocol != TFO_IPPROTO_TCP);
