@@ -700,10 +700,9 @@ int BPF_KPROBE(libc_sendmmsg, int fd, const struct mmsghdr *vec,
 }
 
 /* The libc wrapper that made syscall @sc, consumed so it cannot go stale. */
-static __always_inline void take_libc_call(enum tfo_syscall sc,
+static __always_inline void take_libc_call(enum tfo_syscall sc, __u32 tid,
 					   struct tfo_libc_call *out)
 {
-	__u32 tid = current_tid();
 	struct tfo_libc_call *call;
 	bool match;
 
@@ -972,17 +971,19 @@ static __always_inline void finish_accept(struct tfo_event *ev, long fd)
 	bpf_map_delete_elem(&syn_rcv, &key);
 }
 
+/* @pid_tgid: bpf_get_current_pid_tgid(), which the caller filtered on. */
 static __always_inline int on_syscall_enter(enum tfo_syscall sc,
-					    const unsigned long *args)
+					    const unsigned long *args,
+					    __u64 pid_tgid)
 {
 	struct tfo_libc_call libc = {};
 	struct send_args s = {};
-	__u32 tid = current_tid();
+	__u32 tid = (__u32)pid_tgid;
 	struct inflight *f;
 	struct sock *sk;
 	bool foc;
 
-	take_libc_call(sc, &libc);
+	take_libc_call(sc, tid, &libc);
 	if (!decode_send_args(sc, args, &s))
 		return 0;
 	if (sock_at_entry || sc == TFO_SYS_CONNECT || sc == TFO_SYS_WRITE ||
@@ -1007,7 +1008,7 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 	f->sp = 0;
 	f->active = 1;
 	f->ev.ts_enter_ns = bpf_ktime_get_ns();
-	f->ev.tgid = bpf_get_current_pid_tgid() >> 32;
+	f->ev.tgid = pid_tgid >> 32;
 	f->ev.tid = tid;
 	f->ev.syscall = sc;
 	f->ev.fd = s.fd;
@@ -1130,8 +1131,12 @@ int BPF_PROG(tfo_sys_enter, struct pt_regs *regs, long id)
 {
 	enum tfo_syscall sc = syscall_kind(id);
 	unsigned long args[6];
+	__u64 pid_tgid;
 
-	if (sc == TFO_SYS_NONE || !maybe_traced() || !current_is_traced())
+	if (sc == TFO_SYS_NONE || !maybe_traced())
+		return 0;
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (!tgid_is_traced(pid_tgid >> 32))
 		return 0;
 	/* The user's registers, a trusted pointer: plain loads (x86_64). */
 	args[0] = regs->di;
@@ -1140,7 +1145,7 @@ int BPF_PROG(tfo_sys_enter, struct pt_regs *regs, long id)
 	args[3] = regs->r10;
 	args[4] = regs->r8;
 	args[5] = regs->r9;
-	return on_syscall_enter(sc, args);
+	return on_syscall_enter(sc, args, pid_tgid);
 }
 
 SEC("tp_btf/sys_exit")
@@ -1509,12 +1514,13 @@ static __always_inline int on_sys_fentry(void *ctx, enum tfo_syscall sc,
 					 bool frame)
 {
 	unsigned long args[6] = {};
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (!current_is_traced())
+	if (!tgid_is_traced(pid_tgid >> 32))
 		return 0;
 	for (int i = 0; i < 6; i++) /* past the function's last: stays 0 */
 		bpf_get_func_arg(ctx, i, (__u64 *)&args[i]);
-	on_syscall_enter(sc, args);
+	on_syscall_enter(sc, args, pid_tgid);
 	if (frame)
 		on_fentry(ctx);
 	return 0;
