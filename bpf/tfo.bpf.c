@@ -972,9 +972,8 @@ static __always_inline void finish_accept(struct tfo_event *ev, long fd)
 }
 
 /* @pid_tgid: bpf_get_current_pid_tgid(), which the caller filtered on. */
-static __always_inline int on_syscall_enter(enum tfo_syscall sc,
-					    const unsigned long *args,
-					    __u64 pid_tgid)
+static __always_inline int
+on_syscall_enter(enum tfo_syscall sc, const unsigned long *args, __u64 pid_tgid)
 {
 	struct tfo_libc_call libc = {};
 	struct send_args s = {};
