@@ -833,14 +833,12 @@ static __always_inline void fill_sock_info(struct tfo_event *ev,
 		      BPF_CORE_READ(sk, sk_socket, file, f_flags));
 }
 
-/* The inflight entry of the current thread, made on its first send. */
-static __always_inline struct inflight *thread_inflight(__u32 tid)
+/* A new inflight entry for thread @tid, made on its first traced send. */
+static __always_inline struct inflight *new_inflight(__u32 tid)
 {
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *f;
 	__u32 zero = 0;
 
-	if (f)
-		return f;
 	f = bpf_map_lookup_elem(&zero_inflight, &zero);
 	if (!f || bpf_map_update_elem(&inflight, &tid, f, BPF_NOEXIST))
 		return NULL;
@@ -978,10 +976,19 @@ on_syscall_enter(enum tfo_syscall sc, const unsigned long *args, __u64 pid_tgid)
 	struct tfo_libc_call libc = {};
 	struct send_args s = {};
 	__u32 tid = (__u32)pid_tgid;
-	struct inflight *f;
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
 	struct sock *sk;
 	bool foc;
 
+	/*
+	 * Only a traced thread gets an entry, and it goes with the thread
+	 * (tfo_thread_exit); the tgid of its last send tells it from a tid
+	 * that an exec in another thread left behind (de_thread() gives the
+	 * leader's tid to the exec'ing thread). Then one lookup, not two.
+	 */
+	if ((!f || f->ev.tgid != pid_tgid >> 32) &&
+	    !tgid_is_traced(pid_tgid >> 32))
+		return 0;
 	take_libc_call(sc, tid, &libc);
 	if (!decode_send_args(sc, args, &s))
 		return 0;
@@ -996,7 +1003,8 @@ on_syscall_enter(enum tfo_syscall sc, const unsigned long *args, __u64 pid_tgid)
 	      tcp_fastopen_connect(sk);
 	if (!send_is_wanted(sc, &s, sk, foc))
 		return 0;
-	f = thread_inflight(tid);
+	if (!f)
+		f = new_inflight(tid);
 	if (!f)
 		return 0;
 	if (f->active) /* the thread died inside a send: that one is gone */
@@ -1130,12 +1138,8 @@ int BPF_PROG(tfo_sys_enter, struct pt_regs *regs, long id)
 {
 	enum tfo_syscall sc = syscall_kind(id);
 	unsigned long args[6];
-	__u64 pid_tgid;
 
 	if (sc == TFO_SYS_NONE || !maybe_traced())
-		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	if (!tgid_is_traced(pid_tgid >> 32))
 		return 0;
 	/* The user's registers, a trusted pointer: plain loads (x86_64). */
 	args[0] = regs->di;
@@ -1144,7 +1148,7 @@ int BPF_PROG(tfo_sys_enter, struct pt_regs *regs, long id)
 	args[3] = regs->r10;
 	args[4] = regs->r8;
 	args[5] = regs->r9;
-	return on_syscall_enter(sc, args, pid_tgid);
+	return on_syscall_enter(sc, args, bpf_get_current_pid_tgid());
 }
 
 SEC("tp_btf/sys_exit")
