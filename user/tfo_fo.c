@@ -408,7 +408,7 @@ static void count_answer(struct tfo_fo_stats *st, struct tfo_bpf_counts *bc,
 		st->no_answer += n;
 		/* tcp_fastopen_active_detect_blackhole() counts these */
 		if (bc && !strcmp(fv->no_answer, "timed_out") &&
-		    (strcmp(fv->cookie, "none") || fv->data_in_syn))
+		    (strcmp(fv->cookie, "none") != 0 || fv->data_in_syn))
 			bc->syn_timeouts += n;
 		return;
 	}
