@@ -969,7 +969,7 @@ static __always_inline void finish_accept(struct tfo_event *ev, long fd)
 	bpf_map_delete_elem(&syn_rcv, &key);
 }
 
-/* @pid_tgid: bpf_get_current_pid_tgid(), which the caller filtered on. */
+/* @pid_tgid: bpf_get_current_pid_tgid() of the calling thread. */
 static __always_inline int
 on_syscall_enter(enum tfo_syscall sc, const unsigned long *args, __u64 pid_tgid)
 {
