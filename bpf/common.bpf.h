@@ -18,11 +18,14 @@ struct {
 /* Events the ring buffer had no room for; reported by the loader. */
 __u64 lost_events = 0;
 
+static __always_inline bool tgid_is_traced(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;
+}
+
 static __always_inline bool current_is_traced(void)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	return bpf_map_lookup_elem(&traced_tgids, &tgid) != NULL;
+	return tgid_is_traced(bpf_get_current_pid_tgid() >> 32);
 }
 
 static __always_inline void follow_fork(struct task_struct *parent,

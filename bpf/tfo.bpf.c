@@ -275,6 +275,43 @@ __noinline int syn_fo_option(const struct tfo_syn *syn)
 }
 
 /*
+ * Does @ev's record carry the tail of struct tfo_event? Only a TCP socket
+ * fills it (tfo_event.h): a send of any other socket ends before it, and its
+ * tail in the inflight entry is not even cleared (clear_tail()).
+ */
+static __always_inline bool has_tail(const struct tfo_event *ev)
+{
+	return ev->kind != TFO_EV_SEND ||
+	       ev->sock_protocol == TRACER_IPPROTO_TCP;
+}
+
+static __always_inline __u32 record_len(const struct tfo_event *ev)
+{
+	return has_tail(ev) ? sizeof(*ev) : TFO_EVENT_HEAD_LEN;
+}
+
+/* The totals key's part that comes from the tail: the SYN and the answer. */
+static __always_inline void count_tail(const struct tfo_event *ev,
+				       struct tfo_total_key *k)
+{
+	__u16 b = 0;
+
+	b |= ev->syn.seen ? TFO_TB_SYN : 0;
+	b |= ev->syn.payload ? TFO_TB_SYN_DATA : 0;
+	b |= ev->fo.active_disabled ? TFO_TB_ACTIVE_DISABLED : 0;
+	if (ev->kind == TFO_EV_ACCEPT ? ev->acc.data_acked :
+					ev->fo.syn_data_acked)
+		b |= TFO_TB_ACKED;
+	k->bits |= b;
+	if (ev->syn.seen)
+		k->syn_opt = syn_fo_option(&ev->syn);
+	k->client_fail = ev->fo.client_fail;
+	k->settled_by = ev->fo.settled_by;
+	k->closed_from = ev->fo.closed_from;
+	k->tfo_child = ev->acc.tfo_child;
+}
+
+/*
  * Count @ev in tfo_totals: called where a record is emitted. A global
  * function, verified once on its own (btf_prepare_func_args(): @ev is
  * memory of sizeof(*ev), maybe NULL) instead of at each call site, where
@@ -301,12 +338,6 @@ __noinline int count_total(const struct tfo_event *ev)
 		     TFO_TB_LIBC_CHANGED :
 		     0;
 	b |= ev->fo_attempt ? TFO_TB_FO_ATTEMPT : 0;
-	b |= ev->syn.seen ? TFO_TB_SYN : 0;
-	b |= ev->syn.payload ? TFO_TB_SYN_DATA : 0;
-	b |= ev->fo.active_disabled ? TFO_TB_ACTIVE_DISABLED : 0;
-	if (ev->kind == TFO_EV_ACCEPT ? ev->acc.data_acked :
-					ev->fo.syn_data_acked)
-		b |= TFO_TB_ACKED;
 	k.bits = b;
 	if (ev->ret < 0 && ev->origin.valid) {
 		k.layer = TFO_LAYER_FUNCTION;
@@ -317,12 +348,8 @@ __noinline int count_total(const struct tfo_event *ev)
 	} else if (ev->ret < 0) {
 		k.layer = TFO_LAYER_SYSCALL;
 	}
-	if (ev->syn.seen)
-		k.syn_opt = syn_fo_option(&ev->syn);
-	k.client_fail = ev->fo.client_fail;
-	k.settled_by = ev->fo.settled_by;
-	k.closed_from = ev->fo.closed_from;
-	k.tfo_child = ev->acc.tfo_child;
+	if (has_tail(ev))
+		count_tail(ev, &k);
 	v = bpf_map_lookup_elem(&tfo_totals, &k);
 	if (v) {
 		__sync_fetch_and_add(&v->count, 1);
@@ -679,10 +706,9 @@ int BPF_KPROBE(libc_sendmmsg, int fd, const struct mmsghdr *vec,
 }
 
 /* The libc wrapper that made syscall @sc, consumed so it cannot go stale. */
-static __always_inline void take_libc_call(enum tfo_syscall sc,
+static __always_inline void take_libc_call(enum tfo_syscall sc, __u32 tid,
 					   struct tfo_libc_call *out)
 {
-	__u32 tid = current_tid();
 	struct tfo_libc_call *call;
 	bool match;
 
@@ -765,24 +791,33 @@ static __always_inline bool send_is_wanted(enum tfo_syscall sc,
 	       (foc && is_first_write(sk));
 }
 
-/* Nonblocking: O_NONBLOCK on the file (which __sys_sendto(),
- * ____sys_sendmsg() and sock_write_iter() turn into MSG_DONTWAIT), or
- * MSG_DONTWAIT itself. */
-static __always_inline __u8 sock_nonblock(struct sock *sk, __u32 flags)
+/* on_syscall_enter() clears the head of the event: a TCP socket's send, or
+ * an accept(), clears the tail as well (see has_tail()). */
+static __always_inline void clear_tail(struct tfo_event *ev)
 {
-	if (flags & TFO_MSG_DONTWAIT)
-		return 1;
-	return (BPF_CORE_READ(sk, sk_socket, file, f_flags) & TFO_O_NONBLOCK) !=
-	       0;
+	__builtin_memset(&ev->syn, 0, sizeof(*ev) - TFO_EVENT_HEAD_LEN);
 }
 
-/* What every send records of a socket, however it got it. */
-static __always_inline void fill_tcp_info(struct tfo_event *ev, struct sock *sk)
+static __always_inline __u32 sock_netns(const struct sock *sk)
 {
-	ev->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	ev->nonblock = sock_nonblock(sk, ev->flags);
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/*
+ * What every send records of a socket, however it got it: @netns, and the
+ * file's @f_flags. Nonblocking: O_NONBLOCK on the file (which
+ * __sys_sendto(), ____sys_sendmsg() and sock_write_iter() turn into
+ * MSG_DONTWAIT), or MSG_DONTWAIT itself.
+ */
+static __always_inline void fill_tcp_info(struct tfo_event *ev, struct sock *sk,
+					  __u32 netns, __u32 f_flags)
+{
+	ev->netns = netns;
+	ev->nonblock = (ev->flags & TFO_MSG_DONTWAIT) ||
+		       (f_flags & TFO_O_NONBLOCK);
 	if (ev->sock_protocol != TRACER_IPPROTO_TCP)
 		return;
+	clear_tail(ev);
 	ev->fastopen_connect = tcp_fastopen_connect(sk);
 	ev->netns_tcp_fastopen = BPF_CORE_READ(sk, __sk_common.skc_net.net,
 					       ipv4.sysctl_tcp_fastopen);
@@ -800,17 +835,16 @@ static __always_inline void fill_sock_info(struct tfo_event *ev,
 	ev->sock_type = BPF_CORE_READ(sk, sk_type);
 	ev->sock_protocol = BPF_CORE_READ(sk, sk_protocol);
 	ev->state_at_entry = sock_state(sk);
-	fill_tcp_info(ev, sk);
+	fill_tcp_info(ev, sk, sock_netns(sk),
+		      BPF_CORE_READ(sk, sk_socket, file, f_flags));
 }
 
-/* The inflight entry of the current thread, made on its first send. */
-static __always_inline struct inflight *thread_inflight(__u32 tid)
+/* A new inflight entry for thread @tid, made on its first traced send. */
+static __always_inline struct inflight *new_inflight(__u32 tid)
 {
-	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *f;
 	__u32 zero = 0;
 
-	if (f)
-		return f;
 	f = bpf_map_lookup_elem(&zero_inflight, &zero);
 	if (!f || bpf_map_update_elem(&inflight, &tid, f, BPF_NOEXIST))
 		return NULL;
@@ -841,10 +875,12 @@ static __always_inline void disown_socket(const struct tfo_event *ev)
 
 /*
  * The same from a trusted socket pointer: plain loads. @state_at_entry is
- * the state the send found.
+ * the state the send found; @netns and @f_flags as fill_tcp_info() takes
+ * them.
  */
 static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
-					 __u8 state_at_entry)
+					 __u8 state_at_entry, __u32 netns,
+					 __u32 f_flags)
 {
 	struct tfo_event *ev = &f->ev;
 
@@ -853,7 +889,7 @@ static __always_inline void adopt_socket(struct inflight *f, struct sock *sk,
 	ev->sock_type = sk->sk_type;
 	ev->sock_protocol = sk->sk_protocol;
 	ev->state_at_entry = ev->nstates ? ev->states[0] : state_at_entry;
-	fill_tcp_info(ev, sk);
+	fill_tcp_info(ev, sk, netns, f_flags);
 	own_socket(ev, ev->tid);
 }
 
@@ -865,11 +901,6 @@ static __always_inline bool sock_is_fd(const struct sock *sk, int fd)
 }
 
 /* ------------------------------------------------------------ server side */
-
-static __always_inline __u32 sock_netns(const struct sock *sk)
-{
-	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-}
 
 /* listen() or accept() of a traced process: watch SYNs to its port. */
 static __always_inline void watch_listener(struct sock *sk)
@@ -925,6 +956,7 @@ static __always_inline void finish_accept(struct tfo_event *ev, long fd)
 	struct syn_key key = {};
 	struct tfo_syn *syn;
 
+	clear_tail(ev); /* the listener's is clear already: no harm */
 	ev->kind = TFO_EV_ACCEPT;
 	ev->acc.listen_fd = ev->fd;
 	ev->fd = (int)fd;
@@ -948,17 +980,27 @@ static __always_inline void finish_accept(struct tfo_event *ev, long fd)
 	bpf_map_delete_elem(&syn_rcv, &key);
 }
 
-static __always_inline int on_syscall_enter(enum tfo_syscall sc,
-					    const unsigned long *args)
+/* @pid_tgid: bpf_get_current_pid_tgid() of the calling thread. */
+static __always_inline int
+on_syscall_enter(enum tfo_syscall sc, const unsigned long *args, __u64 pid_tgid)
 {
 	struct tfo_libc_call libc = {};
 	struct send_args s = {};
-	__u32 tid = current_tid();
-	struct inflight *f;
+	__u32 tid = (__u32)pid_tgid;
+	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
 	struct sock *sk;
 	bool foc;
 
-	take_libc_call(sc, &libc);
+	/*
+	 * Only a traced thread gets an entry, and it goes with the thread
+	 * (tfo_thread_exit); the tgid of its last send tells it from a tid
+	 * that an exec in another thread left behind (de_thread() gives the
+	 * leader's tid to the exec'ing thread). Then one lookup, not two.
+	 */
+	if ((!f || f->ev.tgid != pid_tgid >> 32) &&
+	    !tgid_is_traced(pid_tgid >> 32))
+		return 0;
+	take_libc_call(sc, tid, &libc);
 	if (!decode_send_args(sc, args, &s))
 		return 0;
 	if (sock_at_entry || sc == TFO_SYS_CONNECT || sc == TFO_SYS_WRITE ||
@@ -972,18 +1014,19 @@ static __always_inline int on_syscall_enter(enum tfo_syscall sc,
 	      tcp_fastopen_connect(sk);
 	if (!send_is_wanted(sc, &s, sk, foc))
 		return 0;
-	f = thread_inflight(tid);
+	if (!f)
+		f = new_inflight(tid);
 	if (!f)
 		return 0;
 	if (f->active) /* the thread died inside a send: that one is gone */
 		disown_socket(&f->ev);
 	else
 		__sync_fetch_and_add(&nr_inflight, 1);
-	__builtin_memset(&f->ev, 0, sizeof(f->ev));
+	__builtin_memset(&f->ev, 0, TFO_EVENT_HEAD_LEN); /* see clear_tail() */
 	f->sp = 0;
 	f->active = 1;
 	f->ev.ts_enter_ns = bpf_ktime_get_ns();
-	f->ev.tgid = bpf_get_current_pid_tgid() >> 32;
+	f->ev.tgid = pid_tgid >> 32;
 	f->ev.tid = tid;
 	f->ev.syscall = sc;
 	f->ev.fd = s.fd;
@@ -1020,6 +1063,7 @@ static __always_inline int on_syscall_exit(long ret)
 {
 	__u32 tid = current_tid();
 	struct inflight *f = bpf_map_lookup_elem(&inflight, &tid);
+	__u32 len;
 
 	if (!f || !f->active)
 		return 0;
@@ -1030,8 +1074,8 @@ static __always_inline int on_syscall_exit(long ret)
 	else
 		finish_fastopen(&f->ev);
 	count_total(&f->ev);
-	if (bpf_ringbuf_output(&events, &f->ev, sizeof(f->ev),
-			       wakeup_flags(sizeof(f->ev) + 8)))
+	len = record_len(&f->ev);
+	if (bpf_ringbuf_output(&events, &f->ev, len, wakeup_flags(len + 8)))
 		__sync_fetch_and_add(&lost_events, 1);
 	keep_pending(&f->ev);
 	track_first_write(&f->ev);
@@ -1106,7 +1150,7 @@ int BPF_PROG(tfo_sys_enter, struct pt_regs *regs, long id)
 	enum tfo_syscall sc = syscall_kind(id);
 	unsigned long args[6];
 
-	if (sc == TFO_SYS_NONE || !maybe_traced() || !current_is_traced())
+	if (sc == TFO_SYS_NONE || !maybe_traced())
 		return 0;
 	/* The user's registers, a trusted pointer: plain loads (x86_64). */
 	args[0] = regs->di;
@@ -1115,7 +1159,7 @@ int BPF_PROG(tfo_sys_enter, struct pt_regs *regs, long id)
 	args[3] = regs->r10;
 	args[4] = regs->r8;
 	args[5] = regs->r9;
-	return on_syscall_enter(sc, args);
+	return on_syscall_enter(sc, args, bpf_get_current_pid_tgid());
 }
 
 SEC("tp_btf/sys_exit")
@@ -1144,8 +1188,17 @@ int BPF_PROG(tfo_sock_send_length, struct sock *sk, int ret, int flags)
 
 	if (!f)
 		return 0;
-	if (!f->ev.sk) /* process context: this is the sender's socket */
-		adopt_socket(f, sk, sk->__sk_common.skc_state);
+	/*
+	 * Process context: this is the sender's socket. Every send of --all
+	 * comes here: plain loads through the trusted pointer, where probe
+	 * reads took five helper calls (a load through a NULL sk_socket or
+	 * file reads 0). Each pointer they walk costs the verifier scans of
+	 * vmlinux BTF (btf_nested_type_is_trusted()) at load: only here.
+	 */
+	if (!f->ev.sk)
+		adopt_socket(f, sk, sk->__sk_common.skc_state,
+			     sk->__sk_common.skc_net.net->ns.inum,
+			     sk->sk_socket->file->f_flags);
 	if (f->ev.sk != (__u64)sk)
 		return 0;
 	f->ev.sock_seen = 1;
@@ -1179,7 +1232,8 @@ int BPF_PROG(tfo_set_state, const struct sock *sk, const int oldstate,
 		f = current_inflight();
 		if (!f || f->ev.sk || !sock_is_fd(sk, f->ev.fd))
 			return 0;
-		adopt_socket(f, (struct sock *)sk, oldstate);
+		adopt_socket(f, (struct sock *)sk, oldstate, sock_netns(sk),
+			     BPF_CORE_READ(sk, sk_socket, file, f_flags));
 	}
 	if (!f)
 		return 0;
@@ -1475,12 +1529,13 @@ static __always_inline int on_sys_fentry(void *ctx, enum tfo_syscall sc,
 					 bool frame)
 {
 	unsigned long args[6] = {};
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
 
-	if (!current_is_traced())
+	if (!tgid_is_traced(pid_tgid >> 32))
 		return 0;
 	for (int i = 0; i < 6; i++) /* past the function's last: stays 0 */
 		bpf_get_func_arg(ctx, i, (__u64 *)&args[i]);
-	on_syscall_enter(sc, args);
+	on_syscall_enter(sc, args, pid_tgid);
 	if (frame)
 		on_fentry(ctx);
 	return 0;

@@ -155,11 +155,20 @@ struct tfo_event {
 	__u32 nfuncs; /* send-path functions traced during the call */
 	__u32 lost_frames; /* frames deeper than TFO_MAX_DEPTH */
 	struct tfo_origin origin;
+	char comm[TFO_COMM_LEN];
+	/*
+	 * The tail: what only a TCP socket fills (the SYN and the Fast Open
+	 * facts of a send, an accept()). A send record of any other socket
+	 * (sock_protocol != IPPROTO_TCP, or no socket) ends before it:
+	 * TFO_EVENT_HEAD_LEN bytes, the tail read as zeros.
+	 */
 	struct tfo_syn syn;
 	struct tfo_fastopen fo;
 	struct tfo_accept acc;
-	char comm[TFO_COMM_LEN];
 };
+
+#define TFO_EVENT_HEAD_LEN __builtin_offsetof(struct tfo_event, syn)
+#define TFO_IPPROTO_TCP 6
 
 /*
  * The verdict's totals, counted in BPF where a record is emitted, whether or

@@ -420,6 +420,45 @@ def test_command_all_leaves_libc_unprobed():
        "libc calls seen with --all", res)
 
 
+UDP_SENDS = """
+import os, socket
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.bind(("127.0.0.1", 0))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setblocking(False)
+s.sendto(b"a", r.getsockname())
+s.setblocking(True)
+s.sendto(b"bb", r.getsockname())
+s.sendto(b"ccc", socket.MSG_DONTWAIT, r.getsockname())
+print("pid", os.getpid(), flush=True)
+"""
+
+
+def test_command_all_udp_sends_every_field():
+    """--all: a send on a socket that is not TCP comes from BPF as a
+    shorter record (no SYN, Fast Open or accept fields); its event has every
+    field all the same, nonblocking from the file's O_NONBLOCK (read at the
+    socket layer) or MSG_DONTWAIT, and the verdict counts each send."""
+    res, events, other = trace_command([python(), "-c", UDP_SENDS], "--all")
+    exit_code(res, 0)
+    pid = int(next(x for x in other if x.startswith("pid ")).split()[1])
+    mine = find(events, event="send", pid=pid, syscall="sendto")
+    eq([e["ret"] for e in mine], [1, 2, 3], "the UDP sendto() calls' ret",
+       res)
+    for e, nonblocking in zip(mine, (True, False, True)):
+        missing = [k for k in SEND_KEYS if k not in e]
+        check(not missing, f"send event lacks {missing}: {e}", res)
+        fields(e, f"UDP sendto of {e['ret']} bytes", errno=None, addrlen=16,
+               family="AF_INET", nonblocking=nonblocking, syn=False,
+               syn_payload=0, tcp_states=[], fastopen=None, tfo_option=None,
+               origin=None, outcome="success")
+    totals = find(events, event="verdict")[0]["totals"]
+    eq(totals["exact"], True, "verdict totals exact", res)
+    eq(sum(t["sends"] for t in totals["by_syscall_errno_origin"]
+           if t["syscall"] == "sendto" and t["example_pid"] == pid), 3,
+       "sendto() calls in the verdict's totals", res)
+
+
 def test_libc_option_needs_all():
     res = run(tracer_argv("tfo", "--libc"))
     exit_code(res, 2)

@@ -656,21 +656,32 @@ void tfo_report_send(struct tfo_report *r, const struct tfo_event *e,
 }
 
 /*
- * Every kind is one struct tfo_event (tfo.bpf.c reserves sizeof it): any
- * other size, or an unknown kind, is malformed. The copy is what the
- * printers read: comm NUL-terminated, opts_len within opts[].
+ * A record is one struct tfo_event, or only its head (TFO_EVENT_HEAD_LEN
+ * bytes) for a send on a socket that is not TCP, whose tail tfo.bpf.c
+ * (record_len()) leaves out: read as zeros. Any other size, a short record
+ * of another kind or of a TCP socket, or an unknown kind is malformed. The
+ * copy is what the printers read: comm NUL-terminated, opts_len within
+ * opts[].
  */
+static bool record_size_ok(const struct tfo_event *e, size_t size)
+{
+	if (size == sizeof(*e))
+		return true;
+	return size == TFO_EVENT_HEAD_LEN && e->kind == TFO_EV_SEND &&
+	       e->sock_protocol != TFO_IPPROTO_TCP;
+}
+
 int tfo_decode_record(struct tfo_report *r, const void *data, size_t size,
 		      const char *case_name, int attempt)
 {
-	struct tfo_event e;
+	struct tfo_event e = { 0 };
 
-	if (size != sizeof(e)) {
+	if (size != sizeof(e) && size != TFO_EVENT_HEAD_LEN) {
 		r->malformed_records++;
 		return -EINVAL;
 	}
-	memcpy(&e, data, sizeof(e));
-	if (e.kind > TFO_EV_ACCEPT) {
+	memcpy(&e, data, size);
+	if (e.kind > TFO_EV_ACCEPT || !record_size_ok(&e, size)) {
 		r->malformed_records++;
 		return -EINVAL;
 	}

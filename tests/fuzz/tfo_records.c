@@ -4,7 +4,9 @@
  * else text; bit 1: inside a built-in case) and the record, copied to an
  * allocation of exactly its size, as handle_event() gets it from libbpf.
  * Checks: tfo_decode_record() accepts exactly a struct tfo_event of a known
- * kind, and nothing it or the printers do reads past the record (ASan).
+ * kind, or the head of one (TFO_EVENT_HEAD_LEN bytes) for a send on a socket
+ * that is not TCP, and nothing it or the printers do reads past the record
+ * (ASan).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,7 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct tfo_report r;
 	size_t n = size ? size - 1 : 0;
 	unsigned char *rec;
-	__u32 kind = 0;
+	struct tfo_event head = { 0 };
+	bool legal;
 	int ret;
 
 	if (!size)
@@ -41,11 +44,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(rec, data + 1, n);
 	ret = tfo_decode_record(&r, rec, n, data[0] & 2 ? "fuzz_case" : NULL,
 				(data[0] >> 2) & 3);
-	if (n >= sizeof(kind))
-		memcpy(&kind, data + 1, sizeof(kind));
+	/* legal: a whole event of a known kind, or the head of a send on a
+	 * socket that is not TCP */
+	memcpy(&head, data + 1,
+	       n < TFO_EVENT_HEAD_LEN ? n : TFO_EVENT_HEAD_LEN);
+	legal = (n == sizeof(struct tfo_event) && head.kind <= TFO_EV_ACCEPT) ||
+		(n == TFO_EVENT_HEAD_LEN && head.kind == TFO_EV_SEND &&
+		 head.sock_protocol != TFO_IPPROTO_TCP);
 	FUZZ_CHECK(ret == 0 || ret == -EINVAL);
-	FUZZ_CHECK((ret == 0) ==
-		   (n == sizeof(struct tfo_event) && kind <= TFO_EV_ACCEPT));
+	FUZZ_CHECK((ret == 0) == legal);
 	FUZZ_CHECK(r.malformed_records == (ret ? 1 : 0));
 	tfo_report_close(&r);
 	free(rec);
