@@ -308,7 +308,7 @@ install: $(TRACER_BIN) $(MAN_PAGES)
 	$(Q)install -m 0644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man8/
 	$(Q)install -D -m 0644 completion/tracer.bash $(DESTDIR)$(BASHCOMPDIR)/tracer
 
-tidy:
+tidy: $(SKELS)
 	$(Q)clang-tidy --quiet -checks='-*,bugprone-*' --warnings-as-errors='*' $(USER_SRCS) bench/*.c tests/fuzz/*.c -- $(ALL_CFLAGS) -Itests/fuzz
 
 format-check:
