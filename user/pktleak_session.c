@@ -59,12 +59,6 @@ bool pkt_sys_fentry_ok(const struct btf *vmlinux)
 	return true;
 }
 
-static void set_autoload(struct bpf_program *const *progs, size_t n, bool on)
-{
-	for (size_t i = 0; i < n; i++)
-		bpf_program__set_autoload(progs[i], on);
-}
-
 /* Switch on the frame programs of the chosen backend, and only those. */
 static void choose_programs(struct pkt_session *s,
 			    const struct pkt_session_opts *o)
@@ -104,15 +98,17 @@ static void choose_programs(struct pkt_session *s,
 		skel->progs.pkt_sys_exit,
 	};
 
-	set_autoload(fentry, ARRAY_SIZE(fentry), s->backend == BACKEND_FENTRY);
-	set_autoload(kprobe, ARRAY_SIZE(kprobe), s->backend == BACKEND_KPROBE);
-	set_autoload(devices, ARRAY_SIZE(devices),
-		     s->backend == BACKEND_TRACEPOINT);
+	progs_set_autoload(fentry, ARRAY_SIZE(fentry),
+			   s->backend == BACKEND_FENTRY);
+	progs_set_autoload(kprobe, ARRAY_SIZE(kprobe),
+			   s->backend == BACKEND_KPROBE);
+	progs_set_autoload(devices, ARRAY_SIZE(devices),
+			   s->backend == BACKEND_TRACEPOINT);
 	/* --all watches every process: no traced set to follow */
-	set_autoload(children, ARRAY_SIZE(children),
-		     o->follow_children && !o->trace_all);
-	set_autoload(sys_fentry, ARRAY_SIZE(sys_fentry), o->sys_fentry);
-	set_autoload(sys_tp, ARRAY_SIZE(sys_tp), !o->sys_fentry);
+	progs_set_autoload(children, ARRAY_SIZE(children),
+			   o->follow_children && !o->trace_all);
+	progs_set_autoload(sys_fentry, ARRAY_SIZE(sys_fentry), o->sys_fentry);
+	progs_set_autoload(sys_tp, ARRAY_SIZE(sys_tp), !o->sys_fentry);
 	if (s->backend == BACKEND_TRACEPOINT) {
 		s->reached_source =
 			"inferred: frames of netif_receive_skb and "

@@ -224,3 +224,9 @@ void tcg_guest_prefault(void)
 		munlockall();
 #endif
 }
+
+void progs_set_autoload(struct bpf_program *const *progs, size_t n, bool on)
+{
+	for (size_t i = 0; i < n; i++)
+		bpf_program__set_autoload(progs[i], on);
+}

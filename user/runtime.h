@@ -46,6 +46,8 @@ int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid);
 int keep_link(struct bpf_link **links, int *nlinks, int max,
 	      struct bpf_link *link);
 void destroy_links(struct bpf_link **links, int *nlinks);
+/* bpf_program__set_autoload(@on) for each of @n programs. */
+void progs_set_autoload(struct bpf_program *const *progs, size_t n, bool on);
 /*
  * The exit code for a failed BPF attach with errno @err (either sign): a
  * resource running out (fd table, memory) is a runtime failure, anything

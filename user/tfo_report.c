@@ -43,7 +43,7 @@ struct send_view {
 	const char *libc_why; /* not_probed: why */
 };
 
-static const char *syscall_name(__u32 sc)
+const char *tfo_syscall_name(__u32 sc)
 {
 	static const char *const names[] = {
 		[TFO_SYS_SENDTO] = "sendto",	 [TFO_SYS_SENDMSG] = "sendmsg",
@@ -252,7 +252,7 @@ static void decode(const struct tfo_report *r, const struct tfo_event *e,
 	v->ev = e;
 	v->case_name = case_name;
 	v->attempt = attempt;
-	v->syscall = syscall_name(e->syscall);
+	v->syscall = tfo_syscall_name(e->syscall);
 	v->libc_func = libc_func_name(e->libc.func);
 	v->err = e->ret < 0 ? errno_name(e->ret) : NULL;
 	v->tfo_option = e->syn.seen ? tfo_option(&e->syn) : NULL;
@@ -603,7 +603,7 @@ static void account(struct tfo_report *r, const struct send_view *v)
 static void report_fo_result(struct tfo_report *r, const struct tfo_event *e,
 			     const char *case_name)
 {
-	const char *sc = syscall_name(e->syscall);
+	const char *sc = tfo_syscall_name(e->syscall);
 	const char *opt = e->syn.seen ? tfo_option(&e->syn) : NULL;
 	struct fo_view fv;
 	char answer[200];

@@ -139,4 +139,7 @@ void tfo_total_event(const struct tfo_total_key *k, struct tfo_event *e);
 /* The Fast Open option of a SYN: "cookie", "cookie request" or NULL. */
 const char *tfo_syn_option(const struct tfo_syn *syn);
 
+/* "sendto", "sendmsg", ... for a TFO_SYS_* value; "?" for another. */
+const char *tfo_syscall_name(__u32 sc);
+
 #endif

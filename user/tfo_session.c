@@ -261,13 +261,11 @@ static void choose_sys_programs(struct tfo_session *s, bool defer)
 		skel->progs.tfo_sys_listen_ret,
 	};
 
-	for (size_t i = 0; i < ARRAY_SIZE(fentry); i++)
-		bpf_program__set_autoload(fentry[i], s->sys_fentry);
+	progs_set_autoload(fentry, ARRAY_SIZE(fentry), s->sys_fentry);
 	bpf_program__set_autoload(skel->progs.tfo_sys_enter, !s->sys_fentry);
 	bpf_program__set_autoload(skel->progs.tfo_sys_exit, !s->sys_fentry);
 	s->giver_fexit = s->giver_fexit && defer;
-	for (size_t i = 0; i < ARRAY_SIZE(givers); i++)
-		bpf_program__set_autoload(givers[i], s->giver_fexit);
+	progs_set_autoload(givers, ARRAY_SIZE(givers), s->giver_fexit);
 }
 
 #define TFO_RING_ALL_BYTES (2U << 20)

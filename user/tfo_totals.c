@@ -83,17 +83,6 @@ void tfo_total_event(const struct tfo_total_key *k, struct tfo_event *e)
 	}
 }
 
-static const char *syscall_str(__u8 sc)
-{
-	static const char *const names[] = {
-		[TFO_SYS_SENDTO] = "sendto",	 [TFO_SYS_SENDMSG] = "sendmsg",
-		[TFO_SYS_SENDMMSG] = "sendmmsg", [TFO_SYS_CONNECT] = "connect",
-		[TFO_SYS_WRITE] = "write",	 [TFO_SYS_ACCEPT] = "accept",
-	};
-
-	return sc < TFO_SYS_MAX && names[sc] ? names[sc] : "?";
-}
-
 /*
  * Add a send class to the verdict's rows: syscall, errno, and for a
  * rejection its origin (an EINPROGRESS or EAGAIN is no refusal: no origin).
@@ -103,7 +92,7 @@ static void add_group(struct tfo_totals_src *t, const struct tfo_total_key *k,
 {
 	const char *origin = NULL;
 	struct tfo_total_group g = {
-		.syscall = syscall_str(k->syscall),
+		.syscall = tfo_syscall_name(k->syscall),
 		.err = k->err < 0 ? errno_name(k->err) : NULL,
 		.layer = rejected ? layer_name(k->layer) : NULL,
 		.sends = (long long)v->count,
