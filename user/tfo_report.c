@@ -931,7 +931,7 @@ static void print_totals_text(const struct tfo_report *r)
 		if (g->layer)
 			snprintf(origin, sizeof(origin), "%s (%s layer)",
 				 g->origin[0] ? g->origin : "-", g->layer);
-		printf("    %-8s %-11s %-40s %10lld  e.g. %s[%d]\n", g->syscall,
+		printf("    %-8s %-13s %-40s %10lld  e.g. %s[%d]\n", g->syscall,
 		       g->err ? g->err : "ok", origin, g->sends, g->comm,
 		       g->pid);
 	}
