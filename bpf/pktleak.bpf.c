@@ -218,13 +218,23 @@ static __always_inline bool may_be_reached_unbound(const struct packet_sock *po)
 	return BPF_CORE_READ(po, num) && !BPF_CORE_READ(po, ifindex);
 }
 
+/*
+ * A socket's entry is visible in `sockets` before track_socket() has filled
+ * it; its hooks wait for s->sk, which track_socket() writes last. (A frame
+ * queued meanwhile is counted from the queue, by count_waiting().)
+ */
+static __always_inline struct pkt_sock *published(struct pkt_sock *s)
+{
+	return s && *(volatile __u64 *)&s->sk ? s : NULL;
+}
+
 static __always_inline struct pkt_sock *lookup_socket(const void *sk)
 {
 	__u64 key = (__u64)sk;
 
 	if (!nr_sockets)
 		return NULL;
-	return bpf_map_lookup_elem(&sockets, &key);
+	return published(bpf_map_lookup_elem(&sockets, &key));
 }
 
 /* ------------------------------------------------------------ events */
@@ -671,7 +681,7 @@ static __always_inline void match_device_frame(__u64 sk,
 
 	if (!hook_gets(po, fr))
 		return;
-	s = bpf_map_lookup_elem(&sockets, &sk);
+	s = published(bpf_map_lookup_elem(&sockets, &sk));
 	if (s)
 		count_reached(s, po, fr->skb, fr->dev, fr->outgoing);
 }
@@ -984,18 +994,19 @@ static __always_inline struct pkt_sock *track_socket(struct sock *sk, int fd,
 		return NULL;
 	if (may_be_reached_unbound(po))
 		count_unbound(s);
-	s->sk = key;
 	s->created_ns = created ? bpf_ktime_get_ns() : 0;
 	s->tgid = current_tgid();
 	s->fd = fd;
 	s->protocol = bpf_ntohs(BPF_CORE_READ(po, num));
 	s->sock_type = BPF_CORE_READ(sk, sk_type);
+	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	s->last_tp_packets = BPF_CORE_READ(po, stats.stats1.tp_packets);
 	/* frames already waiting take the first queue positions */
 	s->queued_total = BPF_CORE_READ(sk, sk_receive_queue.qlen);
+	/* the hooks' go (published()); xchg orders the stores above before it */
+	__sync_lock_test_and_set(&s->sk, key);
 	if (created && s->queued_total)
 		count_waiting(s, sk, s->queued_total);
-	bpf_get_current_comm(s->comm, sizeof(s->comm));
 	emit_sock(s, PKT_EV_SOCKET, 0);
 	return s;
 }

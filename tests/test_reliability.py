@@ -233,6 +233,11 @@ def test_soak_pktleak_all_reports_every_churned_socket():
     eq(dict(reported), made["fds"], "sockets reported per fd number")
     eq(collections.Counter(e["closed_by"] for e in mine),
        {"close": total + 1}, "closed_by of pkt_churn's sockets")
+    # a name is looked up as an interface's first frame is counted; none is
+    # counted before the socket's entry is filled in (published())
+    unnamed = [e["reached_by_ifname"] for e in mine
+               if any(k.startswith("ifindex ") for k in e["reached_by_ifname"])]
+    eq(unnamed, [], "sockets with frames of an interface not named")
     eq(stats["live_entries"], {"sockets": 0, "pending": 0, "hook_slots": 0,
                                "traced_tgids": 0},
        "live entries of the per-socket maps at the end")
