@@ -26,6 +26,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from lib import bpf_links  # noqa: E402
 TRACER = os.path.join(ROOT, "tracer")
 LOOP = os.path.join(ROOT, ".output", "bench", "getpid_loop")
 MARK = "===VMBENCH "
@@ -44,19 +46,9 @@ def getpid_ns(calls):
 
 def tracer_links(pid):
     """'raw_tracepoint sys_enter', 'tracing trace_fentry', ... per link."""
-    ids = set()
-    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-        try:
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                ids.update(int(line.split()[1]) for line in f
-                           if line.startswith("link_id:"))
-        except (OSError, ValueError, IndexError):
-            continue
-    out = subprocess.run(["bpftool", "-j", "link", "show"],
-                         capture_output=True, text=True).stdout
     return sorted(f"{lk.get('type')} "
                   f"{lk.get('tp_name') or lk.get('attach_type') or ''}"
-                  for lk in json.loads(out or "[]") if lk.get("id") in ids)
+                  for lk in bpf_links(pid))
 
 
 def with_tracer(backend, calls, tmp, want_links):

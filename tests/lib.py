@@ -158,6 +158,43 @@ def run(argv, timeout=30, input=None, env=None):
     return Result(argv, proc.returncode, out, err, time.monotonic() - start)
 
 
+def wait_file(path, proc, seconds=20):
+    """Whether @path appears within @seconds while @proc runs."""
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def bpf_link_ids(pid):
+    """Ids of the BPF links process @pid holds an fd of (its fdinfo)."""
+    ids = set()
+    fdinfo = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fdinfo):
+        try:
+            with open(os.path.join(fdinfo, fd)) as f:
+                ids.update(int(line.split()[1]) for line in f
+                           if line.startswith("link_id:"))
+        except (OSError, ValueError, IndexError):
+            continue
+    return ids
+
+
+def bpf_links(pid):
+    """`bpftool -j link show` entries of @pid's links, each with the name
+    of its program added ("prog_name")."""
+    ids = bpf_link_ids(pid)
+    links = json.loads(run(["bpftool", "-j", "link", "show"]).out or "[]")
+    progs = json.loads(run(["bpftool", "-j", "prog", "show"]).out or "[]")
+    names = {p["id"]: p.get("name", "") for p in progs}
+    mine = [lk for lk in links if lk.get("id") in ids]
+    for lk in mine:
+        lk["prog_name"] = names.get(lk.get("prog_id"), "?")
+    return mine
+
+
 def need_tracer():
     if not os.access(TRACER, os.X_OK):
         raise AssertionError(f"{TRACER} not found: run `make` first")

@@ -20,7 +20,8 @@ import time
 
 from lib import (BACKEND, SRC_PROGS, check, contains, eq, exit_code, feature,
                  fields, find, find_one, need_root, note, one_error_line,
-                 probe, prog, python, run, skip, tracer, tracer_argv)
+                 probe, prog, python, run, skip, tracer, tracer_argv,
+                 wait_file)
 
 STRATEGIES = ("eth_p_all_then_bind", "drain_after_bind",
               "protocol_0_then_bind", "drop_filter_drain", "rx_ring",
@@ -349,10 +350,9 @@ def start_tracer(args, ready):
     proc = subprocess.Popen(tracer_argv(*args, "--ready-file", ready),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)
-    deadline = time.monotonic() + 10
-    while not os.path.exists(ready) and proc.poll() is None:
-        check(time.monotonic() < deadline, "tracer never became ready")
-        time.sleep(0.02)
+    # an early exit is the test's to judge, from the exit status
+    check(wait_file(ready, proc, 10) or proc.poll() is not None,
+          "tracer never became ready")
     return proc
 
 

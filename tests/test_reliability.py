@@ -26,10 +26,10 @@ import tempfile
 import threading
 import time
 
-from lib import (BACKEND, IN_GUEST, MSG_FASTOPEN, SANITIZED, check, contains,
+from lib import (IN_GUEST, MSG_FASTOPEN, SANITIZED, check, contains,
                  eq, exit_code, find, find_one, in_netns, need_root, note,
                  once_per_guest, prog, python, run, skip, slow, split_output,
-                 tracer_argv)
+                 tracer_argv, wait_file)
 from test_pktleak import in_lab, need_pktleak
 
 CLOSED_PORT = 47001  # nothing listens on it in a fresh network namespace
@@ -143,15 +143,6 @@ def start(argv, stdout=subprocess.PIPE, **kw):
     """Start argv in its own session (its pid is the session id)."""
     return subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE,
                             text=True, start_new_session=True, **kw)
-
-
-def wait_file(path, proc, seconds=20):
-    deadline = time.monotonic() + seconds
-    while not os.path.exists(path):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def finish(proc, timeout=30):

@@ -9,15 +9,14 @@ tracer (as bench/floor.c --list reads them), described by `bpftool link`.
 Runs where fentry loads (the kernel-matrix guests), under the fentry backend
 or with none chosen.
 """
-import json
 import os
 import signal
 import subprocess
 import tempfile
-import time
 
-from lib import (BACKEND, check, eq, feature, find, in_netns, need_root, note,
-                 python, run, skip, split_output, tracer_argv)
+from lib import (BACKEND, bpf_links, check, eq, feature, find, in_netns,
+                 need_root, note, python, skip, split_output, tracer_argv,
+                 wait_file)
 
 RAW_SYSCALL_TPS = ("sys_enter", "sys_exit")
 
@@ -31,46 +30,10 @@ def need_fentry():
         skip(f"fentry refused on this kernel: {why}")
 
 
-def link_ids(pid):
-    """Ids of the BPF links process @pid holds an fd of."""
-    ids = []
-    fdinfo = f"/proc/{pid}/fdinfo"
-    for fd in os.listdir(fdinfo):
-        try:
-            with open(os.path.join(fdinfo, fd)) as f:
-                ids += [int(line.split()[1]) for line in f
-                        if line.startswith("link_id:")]
-        except (OSError, ValueError, IndexError):
-            continue
-    return ids
-
-
-def links_of(pid):
-    """`bpftool -j link show` entries of @pid's links, each with the name
-    of its program added ("prog_name")."""
-    ids = set(link_ids(pid))
-    links = json.loads(run(["bpftool", "-j", "link", "show"]).out or "[]")
-    progs = json.loads(run(["bpftool", "-j", "prog", "show"]).out or "[]")
-    names = {p["id"]: p.get("name", "") for p in progs}
-    mine = [lk for lk in links if lk.get("id") in ids]
-    for lk in mine:
-        lk["prog_name"] = names.get(lk.get("prog_id"), "?")
-    return mine
-
-
 def describe(lk):
     """One line per link, as `bpftool link` prints its kind and hook."""
     hook = lk.get("tp_name") or lk.get("attach_type") or ""
     return f"{lk.get('id')}: {lk.get('type')} {hook} prog {lk['prog_name']}"
-
-
-def wait_for(path, proc, seconds):
-    deadline = time.monotonic() + seconds
-    while not os.path.exists(path):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def check_links(command, want_progs, traced=None):
@@ -88,9 +51,9 @@ def check_links(command, want_progs, traced=None):
                                 stderr=subprocess.PIPE,
                                 start_new_session=True)
         try:
-            live = wait_for(ready, proc, 60)
-            links = links_of(proc.pid) if live else []
-            finished = not traced or (live and wait_for(done, proc, 60))
+            live = wait_file(ready, proc, 60)
+            links = bpf_links(proc.pid) if live else []
+            finished = not traced or (live and wait_file(done, proc, 60))
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGINT)

@@ -15,10 +15,11 @@ import subprocess
 import tempfile
 import time
 
-from lib import (BACKEND, MSG_FASTOPEN, SRC_PROGS, TRACER, Result, check,
-                 contains, default_backend, eq, exit_code, feature, fields,
-                 find, find_one, in_netns, need_root, need_tracer, note,
-                 probe, prog, python, run, skip, split_output, tracer_argv)
+from lib import (BACKEND, MSG_FASTOPEN, SRC_PROGS, TRACER, Result, bpf_links,
+                 check, contains, default_backend, eq, exit_code, feature,
+                 fields, find, find_one, in_netns, need_root, need_tracer,
+                 note, probe, prog, python, run, skip, split_output,
+                 tracer_argv, wait_file)
 
 BACKENDS = ("fentry", "kprobe", "tracepoint")
 CASES = ("sendto", "sendmsg_noaddr", "sendmsg_addr", "send", "connect_sendmsg",
@@ -484,17 +485,6 @@ except OSError as e:
 """
 
 
-def _wait_for(path, tracer_proc, seconds):
-    deadline = time.monotonic() + seconds
-    while not os.path.exists(path):
-        if tracer_proc.poll() is not None:
-            return False
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 def test_attach_to_pid():
     need_root()
     with tempfile.TemporaryDirectory(prefix="tracer-test-") as tmp:
@@ -510,7 +500,7 @@ def test_attach_to_pid():
                                   stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE)
         try:
-            live = _wait_for(ready, tracer, 20)
+            live = wait_file(ready, tracer, 20)
             sender.communicate("go\n", timeout=10)
             exited = time.monotonic()
             out, err = tracer.communicate(timeout=10)
@@ -564,22 +554,9 @@ while True:
 
 
 def _tracepoint_links(pid):
-    """Tracepoint names of the BPF links process @pid holds: link ids from
-    /proc/PID/fdinfo, their tracepoints from `bpftool link show` (as
-    bench/floor.c --list reads them)."""
-    ids = set()
-    fdinfo = f"/proc/{pid}/fdinfo"
-    for fd in os.listdir(fdinfo):
-        try:
-            with open(os.path.join(fdinfo, fd)) as f:
-                for line in f:
-                    if line.startswith("link_id:"):
-                        ids.add(int(line.split()[1]))
-        except OSError:
-            continue
-    links = json.loads(run(["bpftool", "-j", "link", "show"]).out or "[]")
-    return sorted(link.get("tp_name", link.get("type", "?"))
-                  for link in links if link.get("id") in ids)
+    """Tracepoint names (else link types) of the BPF links @pid holds."""
+    return sorted(lk.get("tp_name", lk.get("type", "?"))
+                  for lk in bpf_links(pid))
 
 
 def _need_bpftool():
@@ -588,12 +565,9 @@ def _need_bpftool():
         skip("bpftool not installed (make deps)")
 
 
-def _wait_file(path, proc, seconds=20):
-    deadline = time.monotonic() + seconds
-    while not os.path.exists(path):
-        check(proc.poll() is None and time.monotonic() < deadline,
-              f"{path} never appeared (tracer exit {proc.poll()})")
-        time.sleep(0.02)
+def _wait_file(path, proc):
+    check(wait_file(path, proc),
+          f"{path} never appeared (tracer exit {proc.poll()})")
 
 
 def _read_int(path):

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 
-from lib import (MSG_FASTOPEN, PROGS, TRACER, check, eq, exit_code, fields,
+from lib import (MSG_FASTOPEN, PROGS, check, eq, exit_code, fields,
                  find, find_one, in_netns, need_root, note, prog, run, skip,
                  split_output, tracer_argv)
 
