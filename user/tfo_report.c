@@ -28,7 +28,7 @@ struct send_view {
 	const char *syscall;
 	const char *libc_func; /* NULL: no probed libc wrapper made the call */
 	const char *err; /* errno name, NULL on success */
-	const char *layer; /* origin layer, NULL on success */
+	__u8 layer; /* TFO_LAYER_*: origin layer, TFO_LAYER_NONE on success */
 	const char *function; /* origin function, may be NULL */
 	char args[128]; /* "addr_len=0" for a function-layer origin */
 	char condition[192];
@@ -42,6 +42,20 @@ struct send_view {
 	const char *libc_status; /* "seen", "bypassed", "not_probed" */
 	const char *libc_why; /* not_probed: why */
 };
+
+const char *tfo_layer_name(__u8 layer)
+{
+	switch (layer) {
+	case TFO_LAYER_FUNCTION:
+		return "function";
+	case TFO_LAYER_SOCKET:
+		return "socket";
+	case TFO_LAYER_SYSCALL:
+		return "syscall";
+	default:
+		return NULL;
+	}
+}
 
 const char *tfo_syscall_name(__u32 sc)
 {
@@ -215,17 +229,17 @@ static void decode_origin(const struct tfo_report *r, struct send_view *v)
 	if (e->ret >= 0)
 		return;
 	if (e->origin.valid) {
-		v->layer = "function";
+		v->layer = TFO_LAYER_FUNCTION;
 		v->function = ksyms_name_of(ks, e->origin.ip);
 		if (v->function) {
 			origin_int_args(r, v);
 			explain_function(r, v);
 		}
 	} else if (e->sock_seen && e->sock_ret < 0) {
-		v->layer = "socket";
+		v->layer = TFO_LAYER_SOCKET;
 		v->function = ksyms_name_of(ks, e->proto_sendmsg);
 	} else {
-		v->layer = "syscall";
+		v->layer = TFO_LAYER_SYSCALL;
 	}
 	if (v->condition[0]) {
 		v->condition_source = "function arguments";
@@ -281,7 +295,7 @@ static void origin_jw(struct jw *w, const struct send_view *v)
 	}
 	jw_object(w, "origin");
 	jw_str_or_null(w, "function", v->function);
-	jw_str(w, "layer", v->layer);
+	jw_str(w, "layer", tfo_layer_name(v->layer));
 	jw_str_or_null(w, "args", v->args);
 	jw_str_or_null(w, "condition", v->condition);
 	jw_str_or_null(w, "condition_source", v->condition_source);
@@ -397,10 +411,10 @@ static void print_origin_text(const struct tfo_report *r,
 {
 	if (!v->layer)
 		return;
-	if (!strcmp(v->layer, "function"))
+	if (v->layer == TFO_LAYER_FUNCTION)
 		printf("  origin  %s(%s) returned -%s\n",
 		       v->function ? v->function : "?", v->args, v->err);
-	else if (!strcmp(v->layer, "socket"))
+	else if (v->layer == TFO_LAYER_SOCKET)
 		printf("  origin  %s returned -%s (socket layer; the function "
 		       "inside it needs fentry or kprobes)\n",
 		       v->function ? v->function : "sock->ops->sendmsg",
@@ -595,7 +609,7 @@ static void account(struct tfo_report *r, const struct send_view *v)
 	rej->err = v->err;
 	snprintf(rej->function, sizeof(rej->function), "%s",
 		 v->function ? v->function : "");
-	rej->layer = v->layer;
+	rej->layer = tfo_layer_name(v->layer);
 	snprintf(rej->condition, sizeof(rej->condition), "%s", v->condition);
 }
 
@@ -964,7 +978,9 @@ static void print_rejections_text(const struct tfo_report *r)
 			snprintf(who, sizeof(who), "%s[%d]", x->comm, x->pid);
 		printf("    %-20s %-8s %-11s %s %s%s%s\n", who, x->syscall,
 		       x->err, x->function[0] ? x->function : "-",
-		       x->layer[0] == 'f' ? "" : "(socket layer)",
+		       !strcmp(x->layer, tfo_layer_name(TFO_LAYER_FUNCTION)) ?
+			       "" :
+			       "(socket layer)",
 		       x->condition[0] ? ": " : "", x->condition);
 	}
 }

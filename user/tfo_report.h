@@ -141,5 +141,10 @@ const char *tfo_syn_option(const struct tfo_syn *syn);
 
 /* "sendto", "sendmsg", ... for a TFO_SYS_* value; "?" for another. */
 const char *tfo_syscall_name(__u32 sc);
+/*
+ * "function", "socket" or "syscall" for a TFO_LAYER_* value, NULL for
+ * TFO_LAYER_NONE.
+ */
+const char *tfo_layer_name(__u8 layer);
 
 #endif

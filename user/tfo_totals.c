@@ -18,20 +18,6 @@
 #include "tfo_fo.h"
 #include "tfo_report.h"
 
-static const char *layer_name(__u8 layer)
-{
-	switch (layer) {
-	case TFO_LAYER_FUNCTION:
-		return "function";
-	case TFO_LAYER_SOCKET:
-		return "socket";
-	case TFO_LAYER_SYSCALL:
-		return "syscall";
-	default:
-		return NULL;
-	}
-}
-
 /* A SYN's options that read as @opt in the report's tfo_option(). */
 static void synth_syn_option(__u8 opt, struct tfo_syn *syn)
 {
@@ -94,7 +80,7 @@ static void add_group(struct tfo_totals_src *t, const struct tfo_total_key *k,
 	struct tfo_total_group g = {
 		.syscall = tfo_syscall_name(k->syscall),
 		.err = k->err < 0 ? errno_name(k->err) : NULL,
-		.layer = rejected ? layer_name(k->layer) : NULL,
+		.layer = rejected ? tfo_layer_name(k->layer) : NULL,
 		.sends = (long long)v->count,
 		.pid = (int)v->tgid,
 	};
