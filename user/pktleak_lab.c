@@ -380,7 +380,7 @@ static int start_sender(struct lab *lab, struct sender *s, int netns_fd)
 
 	if (pipe2(report, O_CLOEXEC))
 		return errno;
-	lab->sender = fork();
+	lab->sender = tracer_fork();
 	if (lab->sender == 0) {
 		close(report[0]);
 		sender_main(s, (struct sender_start){ .parent = parent,
@@ -388,7 +388,6 @@ static int start_sender(struct lab *lab, struct sender *s, int netns_fd)
 						      .report_fd = report[1] });
 	}
 	err = lab->sender < 0 ? errno : 0;
-	tcg_guest_prefault();
 	/* With our write end closed, a sender that dies reads as EOF. */
 	close(report[1]);
 	if (lab->sender < 0)

@@ -214,8 +214,9 @@ void dump_record(const char *ring, const void *data, size_t size)
  * tracer it turned `run.timeline = env.verbose > 0` true without -v. Fault
  * every page in now: mlockall() populates the writable ones for writing,
  * which also breaks their copy-on-write sharing after a fork(), and the
- * unlock leaves them in place. Called at start and in the parent after each
- * fork(). Best effort: without CAP_IPC_LOCK the lock may be refused.
+ * unlock leaves them in place. Called at start and, by tracer_fork(), in the
+ * parent after each fork(). Best effort: without CAP_IPC_LOCK the lock may be
+ * refused.
  */
 void tcg_guest_prefault(void)
 {
@@ -223,6 +224,15 @@ void tcg_guest_prefault(void)
 	if (!mlockall(MCL_CURRENT))
 		munlockall();
 #endif
+}
+
+pid_t tracer_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid > 0)
+		tcg_guest_prefault();
+	return pid;
 }
 
 void progs_set_autoload(struct bpf_program *const *progs, size_t n, bool on)

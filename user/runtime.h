@@ -39,6 +39,8 @@ uint64_t now_ns(void);
 void startup_lap(const char *what);
 /* The kernel-matrix guests' build: fault every page in (runtime.c). */
 void tcg_guest_prefault(void);
+/* fork(), and in the parent tcg_guest_prefault(): every fork of tracer's. */
+pid_t tracer_fork(void);
 
 /* Add @tgid to a skeleton's traced_tgids map; 0 or an exit code. */
 int trace_tgid(struct bpf_map *traced_tgids, pid_t tgid);

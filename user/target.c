@@ -107,7 +107,7 @@ int target_spawn_fn(struct target *t, target_fn fn, void *arg)
 	}
 	fflush(stdout);
 	block_stop_signals(&mask);
-	t->pid = fork();
+	t->pid = tracer_fork();
 	if (t->pid == 0) {
 		restore_inherited_signals(&mask);
 		close(release[1]);
@@ -119,7 +119,6 @@ int target_spawn_fn(struct target *t, target_fn fn, void *arg)
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (t->pid < 0)
 		return fail(EXIT_RUNTIME, "fork: %s", strerror(errno));
-	tcg_guest_prefault();
 	close(release[0]);
 	close(exec_err[1]);
 	t->spawned = true;

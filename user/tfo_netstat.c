@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tfo_netstat.h"
+#include "runtime.h"
 
 const char *const tfo_counter_names[TFO_NCOUNTERS] = {
 	[TFO_CTR_ACTIVE] = "TCPFastOpenActive",
@@ -129,7 +130,7 @@ static int read_counters(int nsfd, long long out[TFO_NCOUNTERS])
 
 	if (pipe2(p, O_CLOEXEC))
 		return errno;
-	pid = fork();
+	pid = tracer_fork();
 	if (pid == 0) {
 		long long v[TFO_NCOUNTERS + 1] = {};
 		FILE *f = NULL;
