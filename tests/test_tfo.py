@@ -7,6 +7,7 @@ case does on Linux is in shared KERNEL-NOTES.md ("When a MSG_FASTOPEN send
 fails").
 """
 import json
+import re
 import os
 import shlex
 import shutil
@@ -553,10 +554,31 @@ while True:
 """
 
 
-def _tracepoint_links(pid):
-    """Tracepoint names (else link types) of the BPF links @pid holds."""
-    return sorted(lk.get("tp_name", lk.get("type", "?"))
-                  for lk in bpf_links(pid))
+# the send-path functions' programs (tfo.bpf.c): fentry slot pairs, or one
+# kprobe and one kretprobe program linked to each function
+FUNCTION_HOOK_PROGS = re.compile(r"tfo_(fentry|fexit)_\d+|tfo_k(ret)?probe")
+
+
+def _send_path(links):
+    """The send-path hooks among bpf_links(): SEND_HOOKS' tracepoints by
+    name, then one "function" per send-path function program link."""
+    return (sorted(lk["tp_name"] for lk in links
+                   if lk.get("tp_name") in SEND_HOOKS) +
+            ["function" for lk in links
+             if FUNCTION_HOOK_PROGS.fullmatch(lk["prog_name"])])
+
+
+def _want_send_path(links):
+    """What _send_path() lists once the hooks are attached: every
+    SEND_HOOKS tracepoint the kernel has, and under fentry and kprobes
+    the send-path functions' programs, in pairs."""
+    want = [h for h in SEND_HOOKS
+            if h != "sock_send_length" or feature("sock_send_length")[0]]
+    functions = links.count("function")
+    if (BACKEND or probe().get("auto_backend")) in ("fentry", "kprobe"):
+        check(functions > 0 and functions % 2 == 0,
+              f"send-path function programs come in pairs: {links}")
+    return sorted(want) + ["function"] * functions
 
 
 def _need_bpftool():
@@ -610,15 +632,16 @@ def test_sleeping_command_holds_no_send_hooks():
             try:
                 _wait_file(ready, t)
                 time.sleep(0.2)
-                links = _tracepoint_links(t.pid)
+                links = bpf_links(t.pid)
             finally:
                 t.terminate()
                 _, err = t.communicate(timeout=20)
             what = f"links of `tracer tfo {' '.join(options)} -- sleep`"
+            tps = [lk.get("tp_name") for lk in links]
             if raw_syscall_layer:
-                check("sys_enter" in links and "sys_exit" in links,
-                      f"{what}: {links}\n  stderr: {err}")
-            eq([h for h in links if h in SEND_HOOKS], [], what)
+                check("sys_enter" in tps and "sys_exit" in tps,
+                      f"{what}: {tps}\n  stderr: {err}")
+            eq(_send_path(links), [], what)
 
 
 def test_send_hooks_come_with_the_first_socket():
@@ -635,14 +658,13 @@ def test_send_hooks_come_with_the_first_socket():
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             _wait_file(pidf, t)
-            links = _tracepoint_links(t.pid)  # in_netns() execs tracer
+            # in_netns() execs tracer
+            links = _send_path(bpf_links(t.pid))
             moved, state = _runs_on(count, pidf)
         finally:
             t.terminate()
             _, err = t.communicate(timeout=20)
-    want = [h for h in SEND_HOOKS
-            if h != "sock_send_length" or feature("sock_send_length")[0]]
-    eq([h for h in links if h in SEND_HOOKS], sorted(want),
+    eq(links, _want_send_path(links),
        f"send-path links after socket() (stderr: {err})")
     check(moved, f"the program runs on after its socket() stop ({state})")
     check("send-path hooks attached: a traced thread got a socket" in err,
@@ -666,14 +688,12 @@ def test_pid_holding_a_socket_gets_send_hooks_at_start():
                             str(_read_int(pidf)), "--ready-file", ready),
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             _wait_file(ready, t)
-            links = _tracepoint_links(t.pid)
+            links = _send_path(bpf_links(t.pid))
         finally:
             holder.kill()
             holder.wait()
             err = t.communicate(timeout=20)[1] if t else ""
-    want = [h for h in SEND_HOOKS
-            if h != "sock_send_length" or feature("sock_send_length")[0]]
-    eq([h for h in links if h in SEND_HOOKS], sorted(want),
+    eq(links, _want_send_path(links),
        f"send-path links at --ready-file (stderr: {err})")
     check("holds a socket already" in err, f"-v says why: {err}")
 

@@ -313,9 +313,13 @@ static void configure(struct tfo_session *s, const struct tfo_session_opts *o)
 					  false);
 	/* Without sock_send_length a send might never meet its socket. */
 	skel->rodata->sock_at_entry = !o->all_sends || !s->sock_layer;
-	/* tfo_session_attach_send_hooks() attaches these. */
+	/* tfo_session_attach_send_hooks() attaches these, and the slots */
 	for (size_t i = 0; i < ARRAY_SIZE(s->send_hooks); i++)
 		bpf_program__set_autoattach(*s->send_hooks[i].prog, false);
+	for (int i = 0; i < TFO_FENTRY_SLOTS; i++) {
+		bpf_program__set_autoattach(slot_prog(skel, false, i), false);
+		bpf_program__set_autoattach(slot_prog(skel, true, i), false);
+	}
 }
 
 static void list_send_hooks(struct tfo_session *s)
@@ -332,16 +336,78 @@ static void list_send_hooks(struct tfo_session *s)
 	memcpy(s->send_hooks, hooks, sizeof(hooks));
 }
 
+static int add_link(struct tfo_session *s, struct bpf_link *link)
+{
+	return keep_link(s->links, &s->nlinks, TFO_MAX_LINKS, link);
+}
+
+static int attach_kprobes(struct tfo_session *s)
+{
+	for (int i = 0; i < s->nfuncs; i++) {
+		struct bpf_link *entry, *ret;
+
+		entry = bpf_program__attach_kprobe(s->skel->progs.tfo_kprobe,
+						   false, s->funcs[i]);
+		if (add_link(s, entry))
+			return fail(attach_exit_code(errno), "kprobe on %s: %s",
+				    s->funcs[i], strerror(errno));
+		ret = bpf_program__attach_kprobe(s->skel->progs.tfo_kretprobe,
+						 true, s->funcs[i]);
+		if (add_link(s, ret))
+			return fail(attach_exit_code(errno),
+				    "kretprobe on %s: %s", s->funcs[i],
+				    strerror(errno));
+	}
+	return 0;
+}
+
+/* The fentry slot pairs that setup_fentry_slots() aimed at s->funcs. */
+static int attach_fentry_slots(struct tfo_session *s)
+{
+	for (int i = 0; i < s->nfuncs; i++) {
+		for (int exit = 0; exit < 2; exit++) {
+			struct bpf_program *p = slot_prog(s->skel, exit, i);
+
+			if (add_link(s, bpf_program__attach(p)))
+				return fail(attach_exit_code(errno),
+					    "%s on %s: %s",
+					    exit ? "fexit" : "fentry",
+					    s->funcs[i], strerror(errno));
+		}
+	}
+	return 0;
+}
+
+/* Where a refusal comes from: the send-path functions' own hooks. */
+static int attach_function_hooks(struct tfo_session *s)
+{
+	int err = 0;
+
+	if (s->function_hooks_tried) /* never twice: two links, two events */
+		return 0;
+	s->function_hooks_tried = true;
+	if (s->backend == BACKEND_FENTRY)
+		err = attach_fentry_slots(s);
+	else if (s->backend == BACKEND_KPROBE)
+		err = attach_kprobes(s);
+	return err;
+}
+
 /*
- * The hooks every send and frame of the machine passes through. Once
- * attached they stay attached until tracer ends: a process that held a
- * socket may send again at any time, and detaching would cost the next
- * one's SYN.
+ * The hooks every send and frame of the machine passes through: the
+ * send-path tracepoints and functions. Once attached they stay attached
+ * until tracer ends: a process that held a socket may send again at any
+ * time, and detaching would cost the next one's SYN.
  */
 int tfo_session_attach_send_hooks(struct tfo_session *s, const char *why)
 {
+	int err;
+
 	if (s->send_hooks_live)
 		return 0;
+	err = attach_function_hooks(s);
+	if (err)
+		return err;
 	for (size_t i = 0; i < ARRAY_SIZE(s->send_hooks); i++) {
 		struct bpf_program *prog = *s->send_hooks[i].prog;
 
@@ -411,31 +477,6 @@ void tfo_session_stop_requests_end(struct tfo_session *s)
 void tfo_session_all_ptraced(struct tfo_session *s)
 {
 	s->skel->bss->traced_are_ptraced = 1;
-}
-
-static int add_link(struct tfo_session *s, struct bpf_link *link)
-{
-	return keep_link(s->links, &s->nlinks, TFO_MAX_LINKS, link);
-}
-
-static int attach_kprobes(struct tfo_session *s)
-{
-	for (int i = 0; i < s->nfuncs; i++) {
-		struct bpf_link *entry, *ret;
-
-		entry = bpf_program__attach_kprobe(s->skel->progs.tfo_kprobe,
-						   false, s->funcs[i]);
-		if (add_link(s, entry))
-			return fail(attach_exit_code(errno), "kprobe on %s: %s",
-				    s->funcs[i], strerror(errno));
-		ret = bpf_program__attach_kprobe(s->skel->progs.tfo_kretprobe,
-						 true, s->funcs[i]);
-		if (add_link(s, ret))
-			return fail(attach_exit_code(errno),
-				    "kretprobe on %s: %s", s->funcs[i],
-				    strerror(errno));
-	}
-	return 0;
 }
 
 /*
@@ -509,8 +550,6 @@ static int load_and_attach(struct tfo_session *s,
 			attach_exit_code(err),
 			"cannot attach the tfo BPF programs (%s backend): %s",
 			backend_name(s->backend), strerror(-err));
-	if (s->backend == BACKEND_KPROBE && (err = attach_kprobes(s)))
-		return err;
 	startup_lap("tfo: attach");
 	/*
 	 * The stop requests come from tfo_sys_exit or, under the fentry

@@ -43,6 +43,7 @@ struct tfo_session {
 	struct tfo_libc *lp; /* per-process libc probes (tfo_libc.c) */
 	struct send_hook send_hooks[4];
 	bool send_hooks_live; /* attached (tfo_session_attach_send_hooks) */
+	bool function_hooks_tried; /* the fentry slots or kprobes, once */
 };
 
 struct tfo_session_opts {
