@@ -168,18 +168,28 @@ def wait_file(path, proc, seconds=20):
     return True
 
 
-def bpf_link_ids(pid):
-    """Ids of the BPF links process @pid holds an fd of (its fdinfo)."""
+def fdinfo_ids(pid, field):
+    """The values of @field ("link_id", "prog_id") in the fdinfo of the
+    fds process @pid holds; empty if it is gone."""
     ids = set()
     fdinfo = f"/proc/{pid}/fdinfo"
-    for fd in os.listdir(fdinfo):
+    try:
+        fds = os.listdir(fdinfo)
+    except OSError:
+        return ids
+    for fd in fds:
         try:
             with open(os.path.join(fdinfo, fd)) as f:
                 ids.update(int(line.split()[1]) for line in f
-                           if line.startswith("link_id:"))
+                           if line.startswith(field + ":"))
         except (OSError, ValueError, IndexError):
             continue
     return ids
+
+
+def bpf_link_ids(pid):
+    """Ids of the BPF links process @pid holds an fd of."""
+    return fdinfo_ids(pid, "link_id")
 
 
 def bpf_links(pid):

@@ -26,10 +26,10 @@ import tempfile
 import threading
 import time
 
-from lib import (IN_GUEST, MSG_FASTOPEN, SANITIZED, check, contains,
-                 eq, exit_code, find, find_one, in_netns, need_root, note,
-                 once_per_guest, prog, python, run, skip, slow, split_output,
-                 tracer_argv, wait_file)
+from lib import (IN_GUEST, MSG_FASTOPEN, SANITIZED, check, contains, eq,
+                 exit_code, fdinfo_ids, find, find_one, in_netns, need_root,
+                 note, once_per_guest, prog, python, run, skip, slow,
+                 split_output, tracer_argv, wait_file)
 from test_pktleak import in_lab, need_pktleak
 
 CLOSED_PORT = 47001  # nothing listens on it in a fresh network namespace
@@ -62,19 +62,7 @@ def held_program_ids():
     """Program ids some process holds an fd of (program or link fds)."""
     ids = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if "bpf" not in os.readlink(f"/proc/{pid}/fd/{fd}"):
-                    continue
-                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                    ids.update(int(line.split()[1]) for line in f
-                               if line.startswith("prog_id:"))
-            except (OSError, ValueError, IndexError):
-                continue
+        ids |= fdinfo_ids(pid, "prog_id")
     return ids
 
 
