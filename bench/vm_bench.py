@@ -8,13 +8,18 @@ kernel-matrix guest (fentry is refused on the build machine).
     vm_bench.py report LOG OUT         on the host: the table from a guest's
                                       console LOG into OUT (markdown)
 
-The workload is bench/getpid_loop (CALLS getpid() syscalls, timed around the
-loop), run untraced, and while `tracer tfo --all --backend B -- sleep 600`
-traces another process, for B = fentry and tracepoint. Variants alternate
-round by round. Each tracer run's links are read from its fdinfo and
-`bpftool link` (as tests/test_syscall_layer.py does), so the table says which
-hooks were attached. The guest is QEMU TCG (software emulation): absolute
-times mean nothing, only ratios measured in the same guest do.
+Two workloads, each timed around its own loop: bench/getpid_loop (CALLS
+getpid() syscalls: what an untraced process's other syscalls pay) and
+bench/udp_loop (CALLS/4 sendto() of a UDP datagram to 127.0.0.1: what its
+sends pay), run untraced and while `tracer tfo --all --backend B` traces
+another process, for B = fentry and tracepoint, that process either only
+sleeping or holding a socket (so the send-path hooks are attached: see
+README, "Send-path hooks only once a traced process holds a socket").
+Variants alternate round by round. Each tracer run's links are read from
+its fdinfo and `bpftool link` (tests/lib.py's bpf_links()), so the table
+says which hooks were attached. The guest is QEMU TCG (software
+emulation): absolute times mean nothing, only ratios measured in the same
+guest do.
 """
 import json
 import os
@@ -29,19 +34,50 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 from lib import bpf_links  # noqa: E402
 TRACER = os.path.join(ROOT, "tracer")
-LOOP = os.path.join(ROOT, ".output", "bench", "getpid_loop")
+BENCH = os.path.join(ROOT, ".output", "bench")
 MARK = "===VMBENCH "
-VARIANTS = ("untraced", "fentry", "tracepoint")
+WORKLOADS = ("getpid", "udp")
+# (backend, the traced process holds a socket)
+TRACED = {
+    "fentry": ("fentry", False),
+    "fentry_socket": ("fentry", True),
+    "tracepoint": ("tracepoint", False),
+    "tracepoint_socket": ("tracepoint", True),
+}
+VARIANTS = ("untraced", *TRACED)
+# makes a socket (the send-path hooks are attached before socket() returns),
+# says so by creating argv[1], and sleeps
+HOLD_SOCKET = ("import socket, sys, time\n"
+               "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+               "open(sys.argv[1], 'w').close()\n"
+               "time.sleep(600)\n")
 
 
 def emit(kind, **fields):
     print(MARK + json.dumps({"kind": kind, **fields}), flush=True)
 
 
-def getpid_ns(calls):
-    out = subprocess.run([LOOP, str(calls)], capture_output=True, text=True,
+def loop_ns(workload, calls):
+    """ns per call of one run of the workload's loop."""
+    argv = ([os.path.join(BENCH, "getpid_loop"), str(calls)]
+            if workload == "getpid" else
+            [os.path.join(BENCH, "udp_loop"), str(calls // 4)])
+    out = subprocess.run(argv, capture_output=True, text=True,
                          check=True).stdout
     return json.loads(out)["ns_per_call"]
+
+
+def measure(calls):
+    return {w: loop_ns(w, calls) for w in WORKLOADS}
+
+
+def wait_for(path, proc, what):
+    deadline = time.monotonic() + 120
+    while not os.path.exists(path):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: {path} never appeared: "
+                               f"{proc.stderr.read()[-300:]}")
+        time.sleep(0.05)
 
 
 def tracer_links(pid):
@@ -51,21 +87,25 @@ def tracer_links(pid):
                   for lk in bpf_links(pid))
 
 
-def with_tracer(backend, calls, tmp, want_links):
+def with_tracer(variant, calls, tmp, want_links):
+    backend, socket = TRACED[variant]
     ready = os.path.join(tmp, "ready")
+    held = os.path.join(tmp, "socket")
+    for path in (ready, held):
+        if os.path.exists(path):
+            os.unlink(path)
+    traced = (["python3", "-c", HOLD_SOCKET, held] if socket else
+              ["sleep", "600"])
     proc = subprocess.Popen([TRACER, "tfo", "--all", "--backend", backend,
-                             "--ready-file", ready, "--", "sleep", "600"],
+                             "--ready-file", ready, "--", *traced],
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while not os.path.exists(ready):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"tracer --backend {backend} not ready: "
-                                   f"{proc.stderr.read()[-300:]}")
-            time.sleep(0.05)
+        wait_for(ready, proc, f"tracer --backend {backend}")
+        if socket:
+            wait_for(held, proc, "the traced program's socket")
         links = tracer_links(proc.pid) if want_links else None
-        return getpid_ns(calls), links
+        return measure(calls), links
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -77,14 +117,14 @@ def with_tracer(backend, calls, tmp, want_links):
 
 def run(rounds, calls):
     emit("start", kernel=os.uname().release, rounds=rounds, calls=calls)
-    getpid_ns(calls)  # warm up (page cache, TCG translation)
+    measure(calls)  # warm up (page cache, TCG translation)
     seen_links = set()
+    n = len(VARIANTS)
     with tempfile.TemporaryDirectory(prefix="vm-bench-") as tmp:
         for r in range(rounds):
-            order = VARIANTS[r % 3:] + VARIANTS[:r % 3]
-            for v in order:
+            for v in VARIANTS[r % n:] + VARIANTS[:r % n]:
                 if v == "untraced":
-                    emit("time", variant=v, ns=getpid_ns(calls))
+                    emit("time", variant=v, ns=measure(calls))
                     continue
                 ns, links = with_tracer(v, calls, tmp, v not in seen_links)
                 emit("time", variant=v, ns=ns)
@@ -116,16 +156,17 @@ def report(log, out):
     start = next((r for r in recs if r["kind"] == "start"), None)
     if not start or not any(r["kind"] == "done" for r in recs):
         sys.exit(f"vm_bench: {log}: no complete benchmark run in the log")
-    times = {v: [r["ns"] for r in recs if r["kind"] == "time"
-                 and r["variant"] == v] for v in VARIANTS}
+    times = {(w, v): [r["ns"][w] for r in recs if r["kind"] == "time"
+                      and r["variant"] == v]
+             for w in WORKLOADS for v in VARIANTS}
     links = {r["variant"]: r["links"] for r in recs if r["kind"] == "links"}
-    base = statistics.median(times["untraced"])
-    what = {
-        "untraced": "getpid() loop, no tracer",
-        "fentry": "while `tracer tfo --all --backend fentry -- sleep 600` "
-                  "runs",
-        "tracepoint": "while `tracer tfo --all --backend tracepoint -- "
-                      "sleep 600` runs",
+    workload = {
+        "getpid": f"getpid() loop ({start['calls']} calls)",
+        "udp": f"UDP sendto() loop ({start['calls'] // 4} calls)",
+    }
+    traced = {
+        False: "sleep 600",
+        True: "a program holding a socket",
     }
     lines = [
         "# tracer benchmarks in a kernel-matrix guest",
@@ -136,26 +177,38 @@ def report(log, out):
         "something, and only roughly for real hardware (hooks cost "
         "differently when every instruction is emulated).",
         "",
-        f"bench/getpid_loop: {start['calls']} getpid() syscalls timed around "
-        "the loop; getpid() is no syscall tracer follows, so the figure is "
-        "what an untraced process's other syscalls pay. Variants alternate "
-        f"over {start['rounds']} rounds; `ratio` is the median over the "
-        "untraced median.",
+        "Each loop is timed around itself (bench/getpid_loop, "
+        "bench/udp_loop). getpid() is no syscall tracer follows: its figure "
+        "is what an untraced process's other syscalls pay; the UDP loop's is "
+        "what its sends pay. Both run untraced and while `tracer tfo --all "
+        "--backend B -- CMD` traces another process, CMD sleeping or holding "
+        "a socket (the send-path hooks are attached then). Variants "
+        f"alternate over {start['rounds']} rounds; `ratio` is the median over "
+        "the untraced median of the same loop.",
         "",
-        "| what | unit | runs | min | median | max | ratio |",
-        "|---|---|---|---|---|---|---|",
+        "| loop | while | unit | runs | min | median | max | ratio |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for v in VARIANTS:
-        t = times[v]
-        med = statistics.median(t)
-        ratio = "" if v == "untraced" else f"{med / base:.3f}x"
-        lines.append(f"| {what[v]} | ns/call | {len(t)} | {fmt(min(t))} | "
-                     f"{fmt(med)} | {fmt(max(t))} | {ratio} |")
+    for w in WORKLOADS:
+        base = statistics.median(times[(w, "untraced")])
+        for v in VARIANTS:
+            t = times[(w, v)]
+            med = statistics.median(t)
+            if v == "untraced":
+                who, ratio = "no tracer", ""
+            else:
+                backend, socket = TRACED[v]
+                who = (f"`tracer tfo --all --backend {backend}` traces "
+                       f"{traced[socket]}")
+                ratio = f"{med / base:.3f}x"
+            lines.append(f"| {workload[w]} | {who} | ns/call | {len(t)} | "
+                         f"{fmt(min(t))} | {fmt(med)} | {fmt(max(t))} | "
+                         f"{ratio} |")
     lines.append("")
     lines.append("The tracer's links in each variant (from its fdinfo and "
                  "`bpftool link`):")
     lines.append("")
-    for v in ("fentry", "tracepoint"):
+    for v in TRACED:
         lines.append(f"- {v}: {summarize(links.get(v, []))}")
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -133,7 +133,8 @@ build() {
 	if readelf -l "$CACHE/build/tracer" | grep -q 'program interpreter'; then
 		die "$CACHE/build/tracer is not statically linked"
 	fi
-	make -C "$ROOT" --no-print-directory test-progs .output/bench/getpid_loop
+	make -C "$ROOT" --no-print-directory test-progs .output/bench/getpid_loop \
+		.output/bench/udp_loop
 }
 
 # --------------------------------------------------------- 3. initramfs
@@ -251,6 +252,7 @@ build_common() {
 	done
 	# make bench-vm's workload and driver
 	put_bin "$ROOT/.output/bench/getpid_loop" /src/.output/bench/getpid_loop
+	put_bin "$ROOT/.output/bench/udp_loop" /src/.output/bench/udp_loop
 	put "$ROOT/bench/vm_bench.py" /src/bench/vm_bench.py
 	cp "$ROOT/tests/vm/init.sh" "$RD/init"
 	chmod 755 "$RD/init"
