@@ -372,6 +372,15 @@ def check_client(argv, *options):
     fields(noaddr, "client's sendmsg without address", errno="EINVAL",
            flags=MSG_FASTOPEN, libc_flags=MSG_FASTOPEN,
            libc_function="sendmsg")
+    # the closed port's refusal is read from the state changes seen
+    refused = find_one(mine, what="send event", res=res, syscall="sendto",
+                       flags=MSG_FASTOPEN)
+    fields(refused, "client's sendto to a closed port", errno="ECONNREFUSED")
+    eq(refused["tcp_states"][-2:], ["SYN_SENT", "CLOSE"],
+       "the refused sendto's last state changes", res)
+    eq(refused["origin"]["condition_source"],
+       "socket state changes during the call",
+       "where the refused sendto's condition comes from", res)
     return res, events, mine
 
 

@@ -18,6 +18,7 @@
 #define TFO_CLIENT_ENABLE 1 /* net.ipv4.tcp_fastopen client bit */
 #define KERNEL_TCP_CLOSE 7
 #define KERNEL_TCP_ESTABLISHED 1
+#define KERNEL_TCP_SYN_SENT 2
 #define SIN6_LEN_RFC2133 24
 
 /* Everything a printer needs about one send, decoded once. */
@@ -187,11 +188,26 @@ static void explain_function(const struct tfo_report *r, struct send_view *v)
 	}
 }
 
+/* The condition_source of a condition read from the call's state changes. */
+static const char source_state_changes[] =
+	"socket state changes during the call";
+
+/* The states the call's socket entered (complete) end SYN_SENT -> CLOSE. */
+static bool refused_during_call(const struct tfo_event *e)
+{
+	int n = e->nstates;
+
+	return n >= 2 && n <= TFO_MAX_STATES &&
+	       e->states[n - 2] == KERNEL_TCP_SYN_SENT &&
+	       e->states[n - 1] == KERNEL_TCP_CLOSE;
+}
+
 /*
- * Why, from what the syscall was given and the socket's state at entry:
- * the finest answer the tracepoint backend has.
+ * Why, from what the syscall was given and the socket's state at entry and
+ * during the call: the finest answer the tracepoint backend has. Returns
+ * where the condition comes from (condition_source).
  */
-static void explain_from_state(struct send_view *v)
+static const char *explain_from_state(struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
 	long err = errno_of(e->ret);
@@ -212,19 +228,28 @@ static void explain_from_state(struct send_view *v)
 		 e->family == AF_UNSPEC)
 		snprintf(v->condition, sizeof(v->condition),
 			 "destination address family is AF_UNSPEC");
-	else if (err == ECONNREFUSED && e->syn.seen)
+	else if (err == ECONNREFUSED && refused_during_call(e)) {
+		/* tcp_reset() in SYN_SENT, or tcp_v4_err()/tcp_v6_err() on an
+		 * ICMP port unreachable: both set ECONNREFUSED, then tcp_done() */
+		snprintf(v->condition, sizeof(v->condition),
+			 "the connection was refused: SYN_SENT -> CLOSE during "
+			 "the call (a reset, or ICMP port unreachable)");
+		return source_state_changes;
+	} else if (err == ECONNREFUSED && e->syn.seen)
 		snprintf(
 			v->condition, sizeof(v->condition),
 			"the SYN was answered with a reset (nothing listens there)");
 	else if (err == EISCONN && e->state_at_entry == KERNEL_TCP_ESTABLISHED)
 		snprintf(v->condition, sizeof(v->condition),
 			 "socket already connected (ESTABLISHED at entry)");
+	return "syscall arguments and socket state";
 }
 
 static void decode_origin(const struct tfo_report *r, struct send_view *v)
 {
 	const struct tfo_event *e = v->ev;
 	const struct ksyms *ks = ksyms_get();
+	const char *source;
 
 	if (e->ret >= 0)
 		return;
@@ -245,9 +270,9 @@ static void decode_origin(const struct tfo_report *r, struct send_view *v)
 		v->condition_source = "function arguments";
 		return;
 	}
-	explain_from_state(v);
+	source = explain_from_state(v);
 	if (v->condition[0])
-		v->condition_source = "syscall arguments and socket state";
+		v->condition_source = source;
 }
 
 /* libc_status: whether a libc wrapper made the call (tfo_libc.c). */
@@ -406,6 +431,17 @@ static void print_kernel_line(const struct send_view *v)
 	}
 }
 
+/* What the text output adds to a condition from @source. */
+static const char *condition_note(const char *source)
+{
+	if (!strcmp(source, "function arguments"))
+		return "";
+	if (!strcmp(source, source_state_changes))
+		return " (observed: the socket's state changes)";
+	return " (inferred from the syscall's arguments and the socket's "
+	       "state)";
+}
+
 static void print_origin_text(const struct tfo_report *r,
 			      const struct send_view *v)
 {
@@ -429,10 +465,7 @@ static void print_origin_text(const struct tfo_report *r,
 		       v->err);
 	if (v->condition[0])
 		printf("  why     %s%s\n", v->condition,
-		       strcmp(v->condition_source, "function arguments") ?
-			       " (inferred from the syscall's arguments and "
-			       "the socket's state)" :
-			       "");
+		       condition_note(v->condition_source));
 }
 
 static void print_tcp_text(const struct send_view *v)
