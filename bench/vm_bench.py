@@ -15,7 +15,8 @@ sends pay), run untraced and while `tracer tfo --all --backend B` traces
 another process, for B = fentry and tracepoint, that process either only
 sleeping or holding a socket (so the send-path hooks are attached: see
 README, "Send-path hooks only once a traced process holds a socket").
-Variants alternate round by round. Each tracer run's links are read from
+Each variant is timed once tracer's start is over (settle()). Variants
+alternate round by round. Each tracer run's links are read from
 its fdinfo and `bpftool link` (tests/lib.py's bpf_links()), so the table
 says which hooks were attached. The guest is QEMU TCG (software
 emulation): absolute times mean nothing, only ratios measured in the same
@@ -71,6 +72,28 @@ def measure(calls):
     return {w: loop_ns(w, calls) for w in WORKLOADS}
 
 
+def cpu_ticks(pid):
+    """utime + stime of process @pid, in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def settle(pid, quiet=3, seconds=60):
+    """Wait until process @pid uses no CPU for @quiet samples 0.1 s apart:
+    tracer's start is over. (In the guests' build, tracer faults all its
+    pages in after each fork() it makes, see tcg_guest_prefault(): under
+    emulation that takes up to seconds after --ready-file, and would be
+    timed with the loop.)"""
+    deadline = time.monotonic() + seconds
+    last, still = cpu_ticks(pid), 0
+    while still < quiet and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = cpu_ticks(pid)
+        still = still + 1 if now == last else 0
+        last = now
+
+
 def wait_for(path, proc, what):
     deadline = time.monotonic() + 120
     while not os.path.exists(path):
@@ -104,6 +127,7 @@ def with_tracer(variant, calls, tmp, want_links):
         wait_for(ready, proc, f"tracer --backend {backend}")
         if socket:
             wait_for(held, proc, "the traced program's socket")
+        settle(proc.pid)
         links = tracer_links(proc.pid) if want_links else None
         return measure(calls), links
     finally:
@@ -182,7 +206,10 @@ def report(log, out):
         "is what an untraced process's other syscalls pay; the UDP loop's is "
         "what its sends pay. Both run untraced and while `tracer tfo --all "
         "--backend B -- CMD` traces another process, CMD sleeping or holding "
-        "a socket (the send-path hooks are attached then). Variants "
+        "a socket (the send-path hooks are attached then), timed once "
+        "tracer has used no CPU for 0.3 s (its start is over: the guests' "
+        "build faults its pages in after each fork, see "
+        "tcg_guest_prefault()). Variants "
         f"alternate over {start['rounds']} rounds; `ratio` is the median over "
         "the untraced median of the same loop.",
         "",
