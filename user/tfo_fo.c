@@ -145,8 +145,8 @@ void tfo_fo_answer_text(const struct fo_view *fv, bool nonblock, char *buf,
 {
 	if (fv->no_answer && !strcmp(fv->no_answer, "refused"))
 		snprintf(buf, len,
-			 "no handshake: the SYN was refused with a reset "
-			 "(ECONNREFUSED)");
+			 "no handshake: the SYN was refused (ECONNREFUSED: a "
+			 "reset, or ICMP port unreachable)");
 	else if (fv->no_answer && !strcmp(fv->no_answer, "timed_out"))
 		snprintf(buf, len,
 			 "no handshake: no SYN-ACK came before the SYN "
