@@ -569,6 +569,15 @@ static __always_inline void settle_pending(struct sock *sk, __u8 how,
  * At the send's exit: did it send a SYN asking for Fast Open (MSG_FASTOPEN,
  * or a TCP_FASTOPEN_CONNECT socket), and is the answer known yet?
  */
+/* The call's state changes, all recorded, end in CLOSE. */
+static __always_inline bool closed_in_call(const struct tfo_event *ev)
+{
+	__u8 n = ev->nstates;
+
+	return n >= 2 && n <= TFO_MAX_STATES &&
+	       ev->states[(n - 1) & (TFO_MAX_STATES - 1)] == TCP_CLOSE;
+}
+
 static __always_inline void finish_fastopen(struct tfo_event *ev)
 {
 	struct sock *sk = (struct sock *)ev->sk;
@@ -584,8 +593,18 @@ static __always_inline void finish_fastopen(struct tfo_event *ev)
 	 * sk_state_change(), which tcp_rcv_synsent_state_process() calls after
 	 * tcp_rcv_fastopen_synack(), then took the socket lock back.
 	 */
-	if (fo_answer_known(&ev->fo, !ev->nonblock || ev->fo.post_syn_frame))
+	if (fo_answer_known(&ev->fo, !ev->nonblock || ev->fo.post_syn_frame)) {
 		ev->fo.settled_by = TFO_SETTLED_SYSCALL;
+	} else if (ev->fo.state == TCP_CLOSE && closed_in_call(ev)) {
+		/*
+		 * Closed during the call (a nonblocking connect() reset on
+		 * loopback): tfo_set_state() found nothing pending then, and
+		 * no later change will come. The call's last change settles it.
+		 */
+		ev->fo.settled_by = TFO_SETTLED_STATE;
+		ev->fo.closed_from =
+			ev->states[(ev->nstates - 2) & (TFO_MAX_STATES - 1)];
+	}
 }
 
 /* An attempt not settled at exit waits in pending_fo for its answer. */

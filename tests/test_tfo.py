@@ -944,6 +944,39 @@ def need_curl():
     return shutil.which("curl")
 
 
+def test_curl_fastopen_to_a_closed_port():
+    """curl --tcp-fastopen to a port nobody listens on: its nonblocking
+    connect() is EINPROGRESS and the reset closes the socket, often before
+    connect() returns (loopback). The attempt is settled as closed with no
+    answer, at the call's exit or in a later fastopen_result, never left
+    "not known"; closed during the call, the outcome says it will not
+    complete."""
+    curl = need_curl()
+    need_root()
+    res = run(in_netns(traced(curl, "-s", "--tcp-fastopen",
+                              f"http://127.0.0.1:{CLOSED_PORT}/")),
+              timeout=60)
+    eq(res.code, 7, "curl's exit status (7: could not connect)", res)
+    events, _ = split_output(res.out)
+    conn = find_one(events, what="connect event", res=res, event="send",
+                    syscall="connect")
+    fields(conn, "curl's connect()", errno="EINPROGRESS",
+           outcome="in_progress", fastopen_connect=True)
+    fo = conn["fastopen"]
+    if fo["answer_from"] is None:  # the reset came after the call
+        fo = find_one(events, what="fastopen_result", res=res,
+                      event="fastopen_result", fd=conn["fd"])["fastopen"]
+    else:
+        eq(conn["tcp_states"][-2:], ["SYN_SENT", "CLOSE"],
+           "states of a connect() settled at its exit", res)
+        contains(conn["outcome_detail"], "closed during the call",
+                 "outcome of a connect() closed during the call", res)
+    fields(fo, "curl's attempt", answer_from="state_change",
+           no_answer="closed", cookie="request")
+    fields(_verdict(events)["fastopen"], "verdict", attempts=1,
+           no_handshake=1, not_known=0)
+
+
 def test_curl_fastopen_cookie_then_data():
     """curl --tcp-fastopen (TCP_FASTOPEN_CONNECT, nonblocking) twice: first
     connect() is EINPROGRESS after a SYN with a cookie request, not a

@@ -209,6 +209,14 @@ static const char *progress_syn(const struct tfo_event *e,
 	return buf;
 }
 
+/* Settled at the call's exit by its own state changes: closed already. */
+static bool closed_at_exit(const struct tfo_event *e, const struct fo_view *fv)
+{
+	return e->kind == TFO_EV_SEND &&
+	       e->fo.settled_by == TFO_SETTLED_STATE && fv->no_answer &&
+	       !strcmp(fv->no_answer, "closed");
+}
+
 void tfo_outcome_detail(const struct tfo_event *e, const struct fo_view *fv,
 			char *buf, size_t len)
 {
@@ -216,7 +224,12 @@ void tfo_outcome_detail(const struct tfo_event *e, const struct fo_view *fv,
 	long err = errno_of(e->ret);
 
 	buf[0] = '\0';
-	if (err == EINPROGRESS && e->syscall == TFO_SYS_CONNECT)
+	if (err == EINPROGRESS && closed_at_exit(e, fv))
+		snprintf(buf, len,
+			 "%s; the connection closed during the call, before "
+			 "any answer (its state changes): it will not complete",
+			 progress_syn(e, fv, syn, sizeof(syn)));
+	else if (err == EINPROGRESS && e->syscall == TFO_SYS_CONNECT)
 		snprintf(buf, len,
 			 "%s; the connection completes when the SYN-ACK "
 			 "arrives, the first write then sends the data",
